@@ -1,0 +1,4 @@
+import os
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('HF_DATASETS_OFFLINE', '1')
+os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
