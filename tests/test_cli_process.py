@@ -46,36 +46,38 @@ def test_bad_input_one_line_status_2(args, msg, tiny, tmp_path):
     assert len(lines) == 1 and msg in lines[0], r.stderr[-2000:]
     assert list(tmp_path.iterdir()) == [], 'a failed command must write nothing'
 
-TRAIN = ['--level', 'dense', '--steps', '36', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32', '--eval_every', '6', '--seed', '3']
+TRAIN = ['--level', 'dense', '--steps', '600', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32', '--eval_every', '30', '--seed', '3']
 
 def test_kill_and_resume_gives_the_same_prompt(tiny, tmp_path):
-    "SIGKILL `ctp train` at random moments, resume each time: the final prompt equals an uninterrupted run's."
+    "SIGKILL `ctp train` at random moments after checkpoints, resume each time: the final prompt equals an uninterrupted run's."
     ref = tmp_path/'ref.safetensors'
-    t0 = time.time()
     r = ctp('train', '--model', tiny, '--out', ref, *TRAIN)
-    T = time.time() - t0
     assert r.returncode == 0, r.stderr[-2000:]
     out = tmp_path/'killed.safetensors'
     ckpt = out.with_suffix('.ckpt')
-    rng, kills, after_checkpoint = random.Random(0), 0, 0
+    rng, kills, resumed_from = random.Random(0), 0, []
+    # kill targets: three checkpoint steps in the first 60% of the run, so that hundreds of steps
+    # (seconds, even on a fast machine) remain after each kill; then a random moment past the checkpoint
+    targets = sorted(rng.sample(range(30, 361, 30), 3))
     def steps_done():
         f = ckpt/'checkpoint.json'
         try: return json.loads(f.read_text())['step'] if f.exists() else 0
         except (OSError, ValueError, KeyError): return 0
-    for attempt in range(3):
+    for target in targets:
+        resumed_from.append(steps_done())
         p = subprocess.Popen([CTP, 'train', '--model', str(tiny), '--out', str(out), *TRAIN],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-        start = steps_done()
-        while p.poll() is None and steps_done() == start: time.sleep(0.05)   # until a new checkpoint lands
-        time.sleep(rng.uniform(0, 1.5))                                     # then a random moment later
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL); p.wait(); kills += 1; after_checkpoint += steps_done() > 0
-            for f in tmp_path.rglob('*'):                 # nothing half-written is ever left behind
-                if f.is_file() and f.suffix == '.safetensors': load_file(str(f))
-                if f.is_file() and f.suffix == '.json': json.loads(f.read_text())
-        else: assert p.returncode == 0
+        while p.poll() is None and steps_done() < target: time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.1))
+        assert p.poll() is None, f'the run ended before step {target}: nothing to kill'
+        p.send_signal(signal.SIGKILL); p.wait(); kills += 1
+        for f in tmp_path.rglob('*'):                 # nothing half-written is ever left behind
+            if f.is_file() and f.suffix == '.safetensors': load_file(str(f))
+            if f.is_file() and f.suffix == '.json': json.loads(f.read_text())
+    assert not out.exists(), 'a killed run must not write the final prompt'
+    assert steps_done() >= targets[-1]
     r = ctp('train', '--model', tiny, '--out', out, *TRAIN)   # the last run goes to the end
     assert r.returncode == 0, r.stderr[-2000:]
-    assert kills >= 2 and after_checkpoint >= 1, (kills, after_checkpoint)
+    assert kills == 3 and resumed_from[1:] == sorted(resumed_from[1:]) and resumed_from[-1] >= targets[1], (kills, resumed_from, targets)
     a, b = load_file(str(ref))['prompt'], load_file(str(out))['prompt']
     assert torch.equal(a, b), (a - b).abs().max()
