@@ -10,7 +10,8 @@ from fastcore.script import anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train', 'headline', 'reproduce']
+__all__ = ['COMMANDS', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train', 'transfer', 'headline',
+           'reproduce']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -184,6 +185,44 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
                    seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
     return res
+
+# %% ../nbs/09_cli.ipynb #5cde11b3
+@command
+def transfer(prompts:str='',            # comma-separated prompt files (.safetensors); each row is named by its file stem
+             levels:str='dense,w4s50',  # comma-separated levels (columns); a calibration seed as w4s50~seed1
+             model:str='smollm2-135m',  # the dense model: embedded name, hub id, model folder or GGUF file
+             corpora:str='wiki',        # comma-separated corpora (perplexity on their test split)
+             tasks:str='',              # comma-separated zero-shot tasks ('' for none)
+             n:int=200,                 # questions per task (a fixed subset)
+             seq_len:int=512,           # tokens per perplexity block
+             max_blocks:int=20,         # test blocks per corpus
+             store:str='transfer.json', # the results store (JSON); cells it holds are not computed again
+             calib_n:int=32,            # calibration blocks for levels that need them
+             device:str='auto'):        # 'auto', 'cpu', 'cuda', ...
+    "Evaluate prompt files on a model at several levels; store every cell and print the transfer matrices."
+    from ctp.data import CORPORA, TASKS
+    from ctp.soft_prompt import read_prompt_metadata
+    from ctp.transfer import ResultStore, evaluate_grid, load_variant, recovery_matrix, store_matrix, variant_str
+    cs, ts = _csv(corpora), _csv(tasks)
+    for c in cs: check_choice('corpus', c, CORPORA, DataError)           # fail before loading anything
+    for t in ts: check_choice('task', t, TASKS, DataError)
+    if not cs and not ts: raise ConfigError("nothing to evaluate: pass --corpora and/or --tasks")
+    models = list(dict.fromkeys(variant_str(v) for v in _csv(levels)))
+    if not models: raise ConfigError("no levels given; pass e.g. --levels dense,w4s50")
+    ps = {'none': None}
+    for f in _csv(prompts):
+        read_prompt_metadata(f)                                          # a missing or foreign file fails here
+        if Path(f).stem in ps: raise ConfigError(f"two prompts are named {Path(f).stem!r} (rows are named by file stems; "
+                                                 f"'none' is the row without a prompt); rename one")
+        ps[Path(f).stem] = Path(f)
+    st = ResultStore(store, dict(model=str(model), seq_len=seq_len, max_blocks=max_blocks, split='test', n=n, seed=0, calib_n=calib_n))
+    out = evaluate_grid(st, lambda v: load_variant(model, v, calib_n=calib_n, device=device), models, ps, corpora=cs, tasks=ts)
+    for e in cs + ts:
+        print(store_matrix(st, 'prompt', 'model', row_labels=list(ps), col_labels=models, eval=e).table(), end='\n\n')
+        if e in cs and 'dense' in models and len(models) > 1 and len(ps) > 1:
+            print(recovery_matrix(st, e, prompts=list(ps)[1:], models=models).table(), end='\n\n')
+    print(f"{out['computed']} cells computed, {out['stored']} already stored; results in {store}")
+    return out
 
 # %% ../nbs/09_cli.ipynb #49b6d1d0
 def _recovered(dense:float, comp:float, prompted:float)->float|None:
