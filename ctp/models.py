@@ -6,9 +6,11 @@
 from __future__ import annotations
 import importlib.util, os, shutil, tempfile, time, warnings
 from pathlib import Path
+from pickle import UnpicklingError    # the exception only: weights are never unpickled beyond plain tensors
 import torch
 import transformers
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
+from safetensors import SafetensorError
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
 from .core import *
 
@@ -114,7 +116,14 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
         if not is_causal_lm(config):
             raise ModelError(f"{name_or_path!r} is a {config.model_type!r} model, not a causal LM; allowed: "
                              f"decoder-only model types with a causal-LM head, e.g. llama, opt, gpt2, qwen2, mistral")
-        model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dt, trust_remote_code=trust_remote_code, **kwargs)
+        try: model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dt, trust_remote_code=trust_remote_code, **kwargs)
+        except UnpicklingError as e:
+            why = next((l.strip() for l in str(e).splitlines() if 'GLOBAL' in l), 'refused by weights_only')
+            raise ModelError(f"the weights of {name_or_path!r} are a pickle holding more than tensors ({why[:120]}); "
+                             f"allowed: safetensors, or a .bin that torch.load(weights_only=True) accepts") from None
+        except (OSError, SafetensorError) as e:
+            raise ModelError(f"cannot read the weights of {name_or_path!r}: {' '.join(str(e).split())[:200]}; allowed: "
+                             f"a complete safetensors (or weights-only .bin) checkpoint") from None
         tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf, trust_remote_code=trust_remote_code)
     if getattr(model, 'hf_quantizer', None) is not None and gguf: model.hf_quantizer = None
     if tok.pad_token is None: tok.pad_token = tok.eos_token

@@ -24,6 +24,10 @@ def a(tmp_path_factory):
     transformers.BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
                             intermediate_size=8).save_pretrained(d/'bert')
     (d/'empty').mkdir()
+    m.save_pretrained(d/'cut'); tok.save_pretrained(d/'cut')
+    w = (d/'cut'/'model.safetensors').read_bytes(); (d/'cut'/'model.safetensors').write_bytes(w[:len(w) // 2])
+    m.save_pretrained(d/'evil'); tok.save_pretrained(d/'evil'); (d/'evil'/'model.safetensors').unlink()
+    torch.save({'model.embed_tokens.weight': _Evil(str(d/'PWNED'))}, d/'evil'/'pytorch_model.bin')
     (d/'afile').write_text('a file, not a folder\n')
     (d/'model.txt').write_text('not a model\n')
     good = save_prompt(SoftPrompt.init_from(m, tok, 4), d/'p.safetensors')
@@ -44,6 +48,11 @@ def a(tmp_path_factory):
     yield x
     if old is None: os.environ.pop('CTP_HOME', None)
     else: os.environ['CTP_HOME'] = old
+
+class _Evil:
+    "A pickle that runs a command when unpickled (it must never be)."
+    def __init__(self, path): self.path = path
+    def __reduce__(self): return (os.system, (f'touch {self.path}',))
 
 def _tree(*roots):
     "Every path under `roots` with its size and modification time: to see that nothing was written."
@@ -68,6 +77,8 @@ def _lib():
     ('missing model path', lambda a: load_model('/no/such/model'), 'ModelError', ["no such model path '/no/such/model'", 'allowed:']),
     ('folder without a model', lambda a: load_model(a.d/'empty'), 'ModelError', ['no model in folder', 'empty', 'config.json']),
     ('file that is no model', lambda a: load_model(a.d/'model.txt'), 'ModelError', ['model.txt', 'not a GGUF file', 'allowed:']),
+    ('model weights cut short', lambda a: load_model(a.d/'cut'), 'ModelError', ["weights of '", "cut'", 'allowed: a complete safetensors']),
+    ('model weights a pickle with code', lambda a: load_model(a.d/'evil'), 'ModelError', ["evil'", 'pickle holding more than tensors', 'allowed: safetensors']),
     ('encoder, not causal', lambda a: load_model(a.d/'bert'), 'ModelError', ["'bert' model, not a causal LM", 'decoder-only']),
     ('sparsity 150%', lambda a: Level.parse('w4s150'), 'CompressionError', ["'w4s150'", 'in (0, 100)']),
     ('sparsity 100%', lambda a: Level.parse('s100'), 'CompressionError', ["'s100'", 'in (0, 100)']),
@@ -129,6 +140,7 @@ def test_library(case, a, tmp_path, monkeypatch):
     assert '\n' not in msg and len(msg) < 700, msg
     for f in frags: assert f in msg, (f, msg)
     assert _tree(a.d, a.home) == before and list(tmp_path.iterdir()) == [], 'a refused call must write nothing'
+    assert not (a.d/'PWNED').exists(), 'code inside a pickle ran'
 
 # --- the command line: the same promise in its own process, status 2 and one line on stderr -----------------
 
