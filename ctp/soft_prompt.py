@@ -330,10 +330,10 @@ def _fit(model, params:dict, loss_fn, eval_fn, train_blocks, valid_blocks, confi
                 loss, shown = nll * (world / tot[1].item()), (tot[0] / tot[1]).float()
             if not torch.isfinite(shown): _stop('loss', shown.item(), step, params, best, state, config, folder)
             loss.backward()
-            if step == start and all(p.grad is None or not p.grad.abs().sum() > 0 for p in params.values()):
-                raise TrainingError("no gradient reaches the trained tensors: this model's layers do not pass gradients to their inputs")
             gnorm = torch.nn.utils.clip_grad_norm_(list(params.values()), config.clip)
             if not torch.isfinite(gnorm): _stop('gradient norm', gnorm.item(), step, params, best, state, config, folder)
+            if step == start and all(p.grad is None or not p.grad.abs().sum() > 0 for p in params.values()):
+                raise TrainingError("no gradient reaches the trained tensors: this model's layers do not pass gradients to their inputs")
             loss = shown
             lr = opt.param_groups[0]['lr']
             opt.step(); sched.step()
