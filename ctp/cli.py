@@ -40,11 +40,14 @@ def main(argv:list|None=None # the arguments (default: sys.argv[1:])
         return 2
     f = COMMANDS[name]
     p = anno_parser(f, prog=f'ctp {name}')
-    args = vars(p.parse_args(rest))
-    args.pop('pdb', None); args.pop('xtra', None)
-    from transformers.utils import logging as hf_logging
-    hf_logging.disable_progress_bar(); hf_logging.set_verbosity_error()   # ctp shows its own progress
-    try: f(**args)
+    def _bad_args(msg): raise ConfigError(f"{msg}; see 'ctp {name} --help' for the options")
+    p.error = _bad_args                     # argparse's own errors: one line and status 2, like ours
+    try:
+        args = vars(p.parse_args(rest))
+        args.pop('pdb', None); args.pop('xtra', None)
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar(); hf_logging.set_verbosity_error()   # ctp shows its own progress
+        f(**args)
     except CTPError as e:
         print(f"ctp {name}: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
@@ -170,9 +173,12 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     "Train a soft prompt on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.data import load_corpus, token_blocks
     from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt
+    from ctp.soft_prompt import dist_info
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
     if out.suffix != '.safetensors': raise ConfigError(f"output {str(out)!r} must end in .safetensors")
+    if any(p.exists() and not p.is_dir() for p in out.parents):
+        raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
     cfg = TrainConfig(n_tokens=n_tokens, init=init, lr=lr, steps=steps, batch_size=batch_size, seq_len=seq_len,
                       warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=max(1, min(eval_every, 30)), seed=seed)
     m, tok = open_model(model, level, device=device)
@@ -180,6 +186,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks)
     res = train_prompt(m, tr, va, cfg, checkpoint_dir=out.with_suffix('.ckpt'), level=level, tokenizer=tok,
                        data=f'{corpus}/train')
+    if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     save_prompt(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
                    seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus), out.with_suffix('.json'))
@@ -290,7 +297,9 @@ def _plots(results:dict, out:Path):
         ax.bar([j + (i - 1) * w for j in range(len(corpora))], ys, w, label=lab)
     ax.set_xticks(range(len(corpora)), [f'{c} (test)' for c in corpora]); ax.set_ylabel('perplexity')
     ax.set_title(f"{results['config']['model']}: {lvl} with and without the soft prompt"); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.savefig(out/'perplexity.png', dpi=110); plt.close(fig)
+    fig.tight_layout()
+    with atomic_write(out/'perplexity.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
+    plt.close(fig)
     h = results['training']['history']
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot([s for s, *_ in h['train']], [l for _, l, *_ in h['train']], lw=1, label='train loss (per step)')
@@ -298,7 +307,9 @@ def _plots(results:dict, out:Path):
     ax2.plot([s for s, _ in h['valid']], [p for _, p in h['valid']], 'o-', color='C3', label='valid perplexity')
     ax.set_xlabel('step'); ax.set_ylabel('train loss'); ax2.set_ylabel('valid perplexity')
     fig.legend(loc='upper right', fontsize=8); ax.set_title('soft-prompt training')
-    fig.tight_layout(); fig.savefig(out/'training.png', dpi=110); plt.close(fig)
+    fig.tight_layout()
+    with atomic_write(out/'training.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
+    plt.close(fig)
 
 @command
 def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
