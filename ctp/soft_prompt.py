@@ -339,7 +339,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     if prompt.hidden != model_width(model):
         raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
     prompt = copy.deepcopy(prompt).to(_embedding(model).weight.device)
-    loss_fn = lambda b: lm_loss(model, b, prompt=prompt)
+    loss_fn = lambda b: lm_loss(model, b, prompt=prompt, fast=True)   # same loss and gradient, less work (03_evaluate)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
     res = _fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
