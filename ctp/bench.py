@@ -14,9 +14,10 @@ from .core import *
 from .evaluate import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask
 
 # %% auto #0
-__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'TARGETS', 'GPU_DEFAULTS', 'time_alternating', 'median', 'matmul_rate', 'count_flops',
-           'bench_model', 'peft_prompt_model', 'train_variants', 'bench_training', 'bench_serving', 'step_memory',
-           'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench', 'gpu_bench', 'write_bench']
+__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'MEMORY_METHODS', 'TARGETS', 'GPU_DEFAULTS', 'time_alternating', 'median', 'matmul_rate',
+           'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants', 'bench_training', 'bench_serving',
+           'step_memory', 'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench', 'gpu_bench',
+           'write_bench']
 
 # %% ../nbs/10_bench.ipynb #f061d435
 def _sync(device):
@@ -95,7 +96,7 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
     return model.eval(), tok
 
 # %% ../nbs/10_bench.ipynb #21d19741
-VARIANTS = ('peft', 'ctp all-logits', 'ctp plain', 'ctp +shared-kv', 'ctp +fused-loss', 'ctp fast')
+VARIANTS = ('peft', 'ctp all-logits', 'ctp plain', 'ctp +shared-kv', 'ctp +fused-loss', 'ctp fast', 'ctp fast+ckpt')
 
 def peft_prompt_model(model,         # the frozen causal LM
                       prompt:torch.Tensor): # [P, H] initial prompt values (copied into PEFT's prompt encoder)
@@ -147,7 +148,8 @@ def train_variants(model,                 # the frozen causal LM
             'ctp plain': lambda: lm_loss(model, x, mask, w),
             'ctp +shared-kv': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=0),
             'ctp +fused-loss': lambda: fast_lm_loss(model, x, mask, w, share_prefix=False, chunk=chunk),
-            'ctp fast': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=chunk)}
+            'ctp fast': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=chunk),
+            'ctp fast+ckpt': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=chunk, checkpoint=True)}
     for n in names:
         if n != 'peft': fns[n] = ctp_step(impl[n])
     return fns
@@ -179,9 +181,10 @@ def bench_training(model,                # the frozen causal LM
     fns = train_variants(model, prompt, x, names, peft_model)
     last = {}
     timed = {k: (lambda k=k, f=f: last.__setitem__(k, f())) for k, f in fns.items()}
-    sx = x[:1, :min(seq_len, 16)]
-    warm = train_variants(model, prompt, sx, names, peft_model)    # warm-up at a small shape: cheap, same code
-    time_alternating(warm, repeats=1, warmup=0, device=dev)
+    counted = [k for k in ('peft', 'ctp fast') if k in fns] if flops else []
+    fl = {k: count_flops(fns[k]) for k in counted}                # doubles as these variants' warm-up
+    warm = train_variants(model, prompt, x[:1, :min(seq_len, 16)], [k for k in names if k not in counted], peft_model)
+    time_alternating(warm, repeats=1, warmup=0, device=dev)       # the others warm up at a small shape: cheap, same code
     secs = time_alternating(timed, repeats=repeats, warmup=0, device=dev)
     med = {k: median(v) for k, v in secs.items()}
     tok = batch * seq_len
@@ -194,9 +197,9 @@ def bench_training(model,                # the frozen causal LM
         out['fast_vs_plain'] = dict(loss_diff=abs(last['ctp fast'][0] - last['ctp plain'][0]),
                                     grad_max_diff=float((last['ctp fast'][1] - last['ctp plain'][1]).abs().max()),
                                     grad_max=float(last['ctp plain'][1].abs().max()))
-    if flops:
-        out['flops'] = {k: count_flops(fns[k]) for k in ('peft', 'ctp fast') if k in fns}
-        out['flop_rate'] = {k: round(v / med[k], 1) for k, v in out['flops'].items()}
+    if fl:
+        out['flops'] = fl
+        out['flop_rate'] = {k: round(v / med[k], 1) for k, v in fl.items()}
     return out
 
 # %% ../nbs/10_bench.ipynb #7642e169
@@ -258,7 +261,7 @@ def _proc_kb(field:str)->int:
     raise OSError(f"no {field} in /proc/self/status")
 
 def _step_for(model, method, batch, seq_len, n_tokens, peft_model=None):
-    "One training step of `method` ('peft', 'ctp plain' or 'ctp fast') on random ids, ready to call."
+    "One training step of `method` (a name from VARIANTS) on random ids, ready to call."
     dev = model.get_input_embeddings().weight.device
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, model.config.vocab_size, (batch, seq_len), generator=g).to(dev)
@@ -282,7 +285,7 @@ def _memory_child(spec:str):
                                           step_mib=round((peak - base) / 1024, 1), hwm_reset=reset)))
 
 def step_memory(model_name:str,    # a `bench_model` name
-                method:str,        # 'peft', 'ctp plain' or 'ctp fast'
+                method:str,        # a name from VARIANTS ('peft', 'ctp fast', 'ctp fast+ckpt', ...)
                 batch:int=1,       # rows
                 seq_len:int=1024,  # tokens per row
                 n_tokens:int=100,  # prompt length
@@ -292,7 +295,7 @@ def step_memory(model_name:str,    # a `bench_model` name
                 model=None,        # the loaded model (cuda only)
                 peft_model=None)->dict: # its `peft_prompt_model` (cuda only)
     "Peak memory one training step needs above what is held before it, in MiB, and how it was measured."
-    check_choice('method', method, ('peft', 'ctp plain', 'ctp fast'))
+    check_choice('method', method, VARIANTS)
     if get_device(device).type == 'cuda':
         model = model if model is not None else bench_model(model_name, device, dtype)[0]
         step = _step_for(model, method, batch, seq_len, n_tokens, peft_model)
@@ -339,8 +342,9 @@ def _shape(s:str)->tuple[int, int]:
 def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
               device:str='cpu',      # 'cpu', 'cuda', ...
               dtype:str='auto',      # 'auto': bf16 on a GPU, else fp32
-              shapes:str='1x128,4x256,1x1024', # training shapes BATCHxSEQ_LEN
-              ablate:str='4x256',    # the shape where every variant runs (the training default)
+              shapes:str='1x128,4x256,1x512', # training shapes BATCHxSEQ_LEN (PEFT and ctp fast)
+              ablate:str='4x256',    # the shape of the ablation (the training default)
+              variants=VARIANTS,     # the variants of the ablation
               n_tokens:int=100,      # prompt length
               repeats:int=3,         # timed rounds
               memory:str='256,1024,2048', # sequence lengths of the memory measurement ('' for none)
@@ -376,14 +380,14 @@ def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
     out['training'] = []
     todo = ([ab] if ab else []) + [s for s in shp if s != ab]
     for b, t in tqdm(todo, desc='training', disable=None, leave=False):
-        names = VARIANTS if (b, t) == ab else ('peft', 'ctp plain', 'ctp fast')
-        r = bench_training(model, b, t, n_tokens, names, repeats, blocks, peft_model=pm)
+        names = tuple(variants) if (b, t) == ab else ('peft', 'ctp fast')
+        r = bench_training(model, b, t, n_tokens, names, repeats, blocks, flops=(b, t) == ab, peft_model=pm)
         r['ablation'] = (b, t) == ab
         out['training'].append(r)
     if serve: out['serving'] = bench_serving(model, n_tokens, repeats=max(repeats, 3), peft_model=pm)
     out['memory'] = []
     for t in tqdm(mem, desc='memory', disable=None, leave=False):
-        for meth in ('peft', 'ctp fast'):
+        for meth in MEMORY_METHODS if t == max(mem) else MEMORY_METHODS[:2]:      # checkpointing: at the longest only
             cuda = dev.type == 'cuda'
             out['memory'].append(step_memory(model_name, meth, memory_batch, t, n_tokens, str(dev), dtype, threads,
                                              model=model if cuda else None, peft_model=pm if cuda else None))
@@ -392,6 +396,7 @@ def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
     return out
 
 # %% ../nbs/10_bench.ipynb #41c474ea
+MEMORY_METHODS = ('peft', 'ctp fast', 'ctp fast+ckpt')
 TARGETS = dict(train_speedup=1.3, flop_share=0.6, decode_ratio=1.05)
 
 def targets(res:dict # a `run_bench` result
@@ -410,9 +415,10 @@ def targets(res:dict # a `run_bench` result
         v = res['serving']['decode_ctp_over_none']
         t['decode latency with prompt / without'] = dict(target=f"<= {TARGETS['decode_ratio']}", value=v, met=v <= TARGETS['decode_ratio'])
     mem = {(m['method'], m['seq_len']): m['step_mib'] for m in res.get('memory', [])}
-    if ('ctp fast', 2048) in mem and ('peft', 1024) in mem:
-        a, b = mem[('ctp fast', 2048)], mem[('peft', 1024)]
-        t['memory ctp fast @2048 vs peft @1024 (MiB)'] = dict(target='<= 1.0', value=round(a / b, 3), met=a <= b)
+    for k in ('ctp fast', 'ctp fast+ckpt'):
+        if (k, 2048) in mem and ('peft', 1024) in mem:
+            a, b = mem[(k, 2048)], mem[('peft', 1024)]
+            t[f'memory {k} @2048 / peft @1024'] = dict(target='<= 1.0', value=round(a / b, 3), met=a <= b)
     return t
 
 def bench_table(res:dict # a `run_bench` result
@@ -451,11 +457,13 @@ def bench_table(res:dict # a `run_bench` result
     if res.get('memory'):
         mem = {(m['method'], m['seq_len']): m for m in res['memory']}
         lens = sorted({m['seq_len'] for m in res['memory']})
-        L += ['', f"Memory of one training step (batch {res['memory'][0]['batch']}; {res['memory'][0]['how']}):", '',
-              '| seq_len | PEFT (MiB) | ctp fast (MiB) | ctp / PEFT |', '|---|---|---|---|']
+        ms = [k for k in MEMORY_METHODS if any(m['method'] == k for m in res['memory'])]
+        L += ['', f"Memory of one training step (batch {res['memory'][0]['batch']}; {res['memory'][0]['how']}), MiB:", '',
+              '| seq_len | ' + ' | '.join(ms) + ' | ' + ' | '.join(f'{k} / peft' for k in ms[1:]) + ' |', '|---' * (2 * len(ms)) + '|']
         for t in lens:
-            p, c = mem.get(('peft', t)), mem.get(('ctp fast', t))
-            L.append(f"| {t} | {p['step_mib']:.0f} | {c['step_mib']:.0f} | {c['step_mib'] / max(p['step_mib'], 1e-9):.2f} |")
+            v = {k: mem[(k, t)]['step_mib'] for k in ms if (k, t) in mem}
+            L.append(f"| {t} | " + ' | '.join(f"{v[k]:.0f}" if k in v else '-' for k in ms) + ' | '
+                     + ' | '.join(f"{v[k] / max(v['peft'], 1e-9):.2f}" if k in v and 'peft' in v else '-' for k in ms[1:]) + ' |')
     if res.get('compression'):
         L += ['', 'Compression wall time per level (recorded in each cached folder\'s ctp.json when it was made; not re-run here):', '',
               '| level | seconds | format | device, threads | calibration |', '|---|---|---|---|---|']
@@ -482,9 +490,9 @@ def plot_bench(res:dict,                 # a `run_bench` result
         axs[1].set_xticks(range(len(ms)), [k.replace(' prompt', '\nprompt') for k in ms], fontsize=8)
         axs[1].set(ylabel='ms (lower is better)', title='serving'); axs[1].legend(fontsize=8)
     if res.get('memory'):
-        for meth, c in (('peft', 'C1'), ('ctp fast', 'C0')):
+        for meth, c in zip(MEMORY_METHODS, ('C1', 'C0', 'C2')):
             pts = sorted((m['seq_len'], m['step_mib']) for m in res['memory'] if m['method'] == meth)
-            axs[2].plot(*zip(*pts), marker='o', color=c, label=meth)
+            if pts: axs[2].plot(*zip(*pts), marker='o', color=c, label=meth)
         axs[2].set(xlabel='seq_len', ylabel='MiB above the loaded model', title=f"training-step memory, batch {res['memory'][0]['batch']}"); axs[2].legend(fontsize=8)
     fig.suptitle(f"{res['model']} on {res['device']}, {res['dtype']}", fontsize=10)
     fig.tight_layout()

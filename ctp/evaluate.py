@@ -141,6 +141,25 @@ def fast_path_reason(model # a causal LM
         return "the output head is trainable (the fused loss passes gradients to the hidden states only)"
     return None
 
+def _prefix_update(self, key_states, value_states, *args, **kwargs):
+    "A cache layer's update that returns prefix + new keys/values and stores nothing (so a recomputed layer sees the same)."
+    return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
+
+def _checkpointed(model, on:bool):
+    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
+    import contextlib
+    from torch.utils.checkpoint import checkpoint
+    from transformers.modeling_layers import GradientCheckpointingLayer
+    @contextlib.contextmanager
+    def ctx():
+        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)] if on else []
+        if on and not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
+        for l in layers: l.forward = (lambda *a, _f=l.forward, **k: checkpoint(_f, *a, use_reentrant=False, **k))
+        try: yield
+        finally:
+            for l in layers: del l.forward
+    return ctx()
+
 class _FusedNLL(torch.autograd.Function):
     "Summed cross-entropy of `h @ W.T + b` against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
     @staticmethod
@@ -169,7 +188,8 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
                  attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
                  prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
                  share_prefix:bool=True, # run the prompt once per batch and share its keys/values across rows
-                 chunk:int=512           # targets per chunk of the fused head + loss (0: plain head and cross-entropy)
+                 chunk:int=512,          # targets per chunk of the fused head + loss (0: plain head and cross-entropy)
+                 checkpoint:bool=False   # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
                 )->tuple[torch.Tensor, int]:
     "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
     if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt)
@@ -189,12 +209,16 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
         from transformers.cache_utils import DynamicCache
         kv = DynamicCache(config=model.config)
         base(inputs_embeds=p[None], attention_mask=full[:1, :P], position_ids=pos[:1, :P], past_key_values=kv, use_cache=True)
-        for l in kv.layers: l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
-        h = base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
+        for l in kv.layers:
+            l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
+            l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
+        with _checkpointed(base, checkpoint):
+            h = base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
     else:
         e = _embedding(model)(input_ids)
         if P: e = torch.cat([p[None].expand(B, -1, -1), e], dim=1)
-        h = base(inputs_embeds=e, attention_mask=full, position_ids=pos, use_cache=False).last_hidden_state[:, P:]
+        with _checkpointed(base, checkpoint):
+            h = base(inputs_embeds=e, attention_mask=full, position_ids=pos, use_cache=False).last_hidden_state[:, P:]
     keep = (mask[:, :-1] * mask[:, 1:]).bool()
     h, y, head = h[:, :-1][keep], input_ids[:, 1:][keep], model.get_output_embeddings()
     if chunk == 0: nll = F.cross_entropy(head(h).float(), y, reduction='sum')
