@@ -16,7 +16,7 @@ from .evaluate import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from
 # %% auto #0
 __all__ = ['LLAMA_SHAPES', 'VARIANTS', 'MEMORY_METHODS', 'TARGETS', 'GPU_DEFAULTS', 'time_alternating', 'median', 'matmul_rate',
            'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants', 'bench_training', 'bench_serving',
-           'step_memory', 'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench', 'gpu_bench',
+           'step_memories', 'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench', 'gpu_bench',
            'write_bench']
 
 # %% ../nbs/10_bench.ipynb #f061d435
@@ -179,12 +179,19 @@ def bench_training(model,                # the frozen causal LM
         if peft_model is None: peft_model = peft_prompt_model(model, prompt)
         with torch.no_grad(): peft_model.prompt_encoder['default'].embedding.weight.copy_(prompt)
     fns = train_variants(model, prompt, x, names, peft_model)
-    last = {}
-    timed = {k: (lambda k=k, f=f: last.__setitem__(k, f())) for k, f in fns.items()}
+    last, fl = {}, {}
     counted = [k for k in ('peft', 'ctp fast') if k in fns] if flops else []
-    fl = {k: count_flops(fns[k]) for k in counted}                # doubles as these variants' warm-up
-    warm = train_variants(model, prompt, x[:1, :min(seq_len, 16)], [k for k in names if k not in counted], peft_model)
-    time_alternating(warm, repeats=1, warmup=0, device=dev)       # the others warm up at a small shape: cheap, same code
+    def timed_fn(k, f):
+        def g():
+            if k in counted and k not in fl:                      # FLOPs counted during the first timed run
+                from torch.utils.flop_counter import FlopCounterMode
+                with FlopCounterMode(display=False) as fc: last[k] = f()
+                fl[k] = int(fc.get_total_flops())
+            else: last[k] = f()
+        return g
+    timed = {k: timed_fn(k, f) for k, f in fns.items()}
+    warm = train_variants(model, prompt, x[:1, :min(seq_len, 16)], names, peft_model)
+    time_alternating(warm, repeats=1, warmup=0, device=dev)       # warm-up at a small shape: cheap, same code
     secs = time_alternating(timed, repeats=repeats, warmup=0, device=dev)
     med = {k: median(v) for k, v in secs.items()}
     tok = batch * seq_len
@@ -238,7 +245,10 @@ def bench_serving(model,               # the frozen causal LM
     fns = {'no prompt': run('no prompt', lambda c: model.generate(input_ids=x.to(dev), attention_mask=torch.ones_like(x).to(dev), streamer=c, **kw)[:, q_len:]),
            'ctp cached prompt': run('ctp cached prompt', lambda c: cache.generate_ids(x, streamer=c, **kw)),
            'peft prepended prompt': run('peft prepended prompt', lambda c: pm.generate(input_ids=x.to(dev), attention_mask=torch.ones_like(x).to(dev), streamer=c, **kw)[:, -new_tokens:])}
-    time_alternating(fns, repeats=repeats, warmup=1, device=dev)
+    import warnings
+    with warnings.catch_warnings():       # PEFT warns that it ignores the position ids generate passes; that is expected
+        warnings.filterwarnings('ignore', message='Position ids are not supported')
+        time_alternating(fns, repeats=repeats, warmup=1, device=dev)
     res = {}
     for k, cs in clocks.items():
         cs = cs[1:]                                         # drop the warm-up
@@ -273,6 +283,7 @@ def _memory_child(spec:str):
     s = json.loads(spec)
     if s.get('threads'): torch.set_num_threads(s['threads'])
     model, _ = bench_model(s['model'], 'cpu', s['dtype'])
+    _step_for(model, s['method'], 1, 8, s['n_tokens'])()          # warm-up: pages the weights in, initialises the libraries
     step = _step_for(model, s['method'], s['batch'], s['seq_len'], s['n_tokens'])
     gc.collect()
     base = _proc_kb('VmRSS')
@@ -284,37 +295,48 @@ def _memory_child(spec:str):
     print('CTP-MEMORY ' + json.dumps(dict(base_mib=round(base / 1024, 1), peak_mib=round(peak / 1024, 1),
                                           step_mib=round((peak - base) / 1024, 1), hwm_reset=reset)))
 
-def step_memory(model_name:str,    # a `bench_model` name
-                method:str,        # a name from VARIANTS ('peft', 'ctp fast', 'ctp fast+ckpt', ...)
-                batch:int=1,       # rows
-                seq_len:int=1024,  # tokens per row
-                n_tokens:int=100,  # prompt length
-                device:str='cpu',  # 'cpu': a fresh process per measurement; 'cuda': torch's allocator peak
-                dtype:str='auto',
-                threads:int=1,     # CPU threads in the child process
-                model=None,        # the loaded model (cuda only)
-                peft_model=None)->dict: # its `peft_prompt_model` (cuda only)
-    "Peak memory one training step needs above what is held before it, in MiB, and how it was measured."
-    check_choice('method', method, VARIANTS)
+def step_memories(model_name:str,  # a `bench_model` name
+                  methods,          # names from VARIANTS ('peft', 'ctp fast', 'ctp fast+ckpt', ...)
+                  batch:int=1,      # rows
+                  seq_len:int=1024, # tokens per row
+                  n_tokens:int=100, # prompt length
+                  device:str='cpu', # 'cpu': a fresh process per measurement (run side by side); 'cuda': torch's allocator peak
+                  dtype:str='auto',
+                  threads:int=1,    # CPU threads in each child process
+                  model=None,       # the loaded model (cuda only)
+                  peft_model=None)->list[dict]: # its `peft_prompt_model` (cuda only)
+    "Peak memory one training step of each method needs above what is held before it, in MiB, and how it was measured."
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    for m in methods: check_choice('method', m, VARIANTS)
     if get_device(device).type == 'cuda':
         model = model if model is not None else bench_model(model_name, device, dtype)[0]
-        step = _step_for(model, method, batch, seq_len, n_tokens, peft_model)
-        gc.collect(); torch.cuda.empty_cache(); torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
-        step(); torch.cuda.synchronize()
-        peak = torch.cuda.max_memory_allocated()
-        return dict(method=method, batch=batch, seq_len=seq_len, step_mib=round((peak - base) / 2**20, 1),
-                    how='torch.cuda.max_memory_allocated during the step minus memory_allocated before it')
-    spec = json.dumps(dict(model=model_name, method=method, batch=batch, seq_len=seq_len, n_tokens=n_tokens, dtype=dtype, threads=threads))
-    r = subprocess.run([sys.executable, '-c', f'from ctp.bench import _memory_child; _memory_child({spec!r})'],
-                       capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
-    line = [l for l in r.stdout.splitlines() if l.startswith('CTP-MEMORY ')]
-    if r.returncode != 0 or not line:
-        raise TrainingError(f"the memory measurement of {method} at {batch}x{seq_len} failed (status {r.returncode}): {r.stderr.strip()[-500:]}")
-    d = json.loads(line[0].split(' ', 1)[1])
-    how = 'peak resident memory (VmHWM, reset before the step) minus resident memory before it, in a fresh process' if d['hwm_reset'] \
-          else 'lifetime peak resident memory (VmHWM could not be reset) minus resident memory before the step, in a fresh process'
-    return dict(method=method, batch=batch, seq_len=seq_len, **d, how=how)
+        out = []
+        for m in methods:
+            step = _step_for(model, m, batch, seq_len, n_tokens, peft_model)
+            gc.collect(); torch.cuda.empty_cache(); torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
+            step(); torch.cuda.synchronize()
+            peak = torch.cuda.max_memory_allocated()
+            del step; gc.collect(); torch.cuda.empty_cache()
+            out.append(dict(method=m, batch=batch, seq_len=seq_len, step_mib=round((peak - base) / 2**20, 1),
+                            how='torch.cuda.max_memory_allocated during the step minus memory_allocated before it'))
+        return out
+    procs = []                       # memory does not depend on timing: the children run side by side
+    for m in methods:
+        spec = json.dumps(dict(model=model_name, method=m, batch=batch, seq_len=seq_len, n_tokens=n_tokens, dtype=dtype, threads=threads))
+        procs.append(subprocess.Popen([sys.executable, '-c', f'from ctp.bench import _memory_child; _memory_child({spec!r})'],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, 'TQDM_DISABLE': '1'}))
+    out = []
+    for m, p in zip(methods, procs):
+        so, se = p.communicate()
+        line = [l for l in so.splitlines() if l.startswith('CTP-MEMORY ')]
+        if p.returncode != 0 or not line:
+            raise TrainingError(f"the memory measurement of {m} at {batch}x{seq_len} failed (status {p.returncode}): {se.strip()[-500:]}")
+        d = json.loads(line[0].split(' ', 1)[1])
+        how = 'peak resident memory (VmHWM, reset before the step) minus resident memory before it, in a fresh process' if d['hwm_reset'] \
+              else 'lifetime peak resident memory (VmHWM could not be reset) minus resident memory before the step, in a fresh process'
+        out.append(dict(method=m, batch=batch, seq_len=seq_len, **d, how=how))
+    return out
 
 # %% ../nbs/10_bench.ipynb #6a42054e
 def compression_times(model:str='smollm2-135m' # the model name the compressed folders were made from
@@ -342,7 +364,7 @@ def _shape(s:str)->tuple[int, int]:
 def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
               device:str='cpu',      # 'cpu', 'cuda', ...
               dtype:str='auto',      # 'auto': bf16 on a GPU, else fp32
-              shapes:str='1x128,4x256,1x512', # training shapes BATCHxSEQ_LEN (PEFT and ctp fast)
+              shapes:str='1x128,4x256', # training shapes BATCHxSEQ_LEN (PEFT and ctp fast)
               ablate:str='4x256',    # the shape of the ablation (the training default)
               variants=VARIANTS,     # the variants of the ablation
               n_tokens:int=100,      # prompt length
@@ -386,11 +408,11 @@ def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
         out['training'].append(r)
     if serve: out['serving'] = bench_serving(model, n_tokens, repeats=max(repeats, 3), peft_model=pm)
     out['memory'] = []
+    cuda = dev.type == 'cuda'
     for t in tqdm(mem, desc='memory', disable=None, leave=False):
-        for meth in MEMORY_METHODS if t == max(mem) else MEMORY_METHODS[:2]:      # checkpointing: at the longest only
-            cuda = dev.type == 'cuda'
-            out['memory'].append(step_memory(model_name, meth, memory_batch, t, n_tokens, str(dev), dtype, threads,
-                                             model=model if cuda else None, peft_model=pm if cuda else None))
+        meths = MEMORY_METHODS if t == max(mem) else MEMORY_METHODS[:2]      # checkpointing: at the longest only
+        out['memory'] += step_memories(model_name, meths, memory_batch, t, n_tokens, str(dev), dtype, threads,
+                                       model=model if cuda else None, peft_model=pm if cuda else None)
     out['compression'] = compression_times(getattr(model.config, 'ctp_name', model_name)) if dev.type == 'cpu' else []
     out['seconds'] = round(time.time() - t0, 1)
     return out
