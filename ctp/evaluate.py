@@ -167,15 +167,23 @@ class _FusedNLL(torch.autograd.Function):
         acc = torch.promote_types(h.dtype, torch.float32)            # fp32 at least, as the plain path's .float()
         tot = torch.zeros((), dtype=acc, device=h.device)
         g = torch.empty_like(h) if h.requires_grad else None
+        buf = torch.empty(min(chunk, h.shape[0]), W.shape[0], dtype=acc, device=h.device)  # one buffer for every chunk
         for i in range(0, h.shape[0], chunk):
-            z = F.linear(h[i:i+chunk], W, b).to(acc)                  # one chunk of logits [n, V]
-            lse = z.logsumexp(-1)
-            yi = y[i:i+chunk]
-            tot += (lse - z.gather(-1, yi[:, None])[:, 0]).sum()
+            hi, yi = h[i:i+chunk], y[i:i+chunk]
+            z = buf[:len(yi)]                                         # this chunk's logits [n, V]
+            if W.dtype == acc:
+                torch.mm(hi, W.T, out=z)
+                if b is not None: z.add_(b)
+            else: z.copy_(F.linear(hi, W, b))                         # bf16/fp16 logits, upcast as the plain path does
+            m = z.amax(-1, keepdim=True)
+            zy = z.gather(-1, yi[:, None])
+            s = z.sub_(m).exp_().sum(-1, keepdim=True)                # z is now exp(z - max), in place
+            tot += (s.log() + m - zy).sum()                           # logsumexp(z) - z_y
             if g is not None:
-                z = z.sub_(lse[:, None]).exp_()                       # softmax, in place
+                z.div_(s)                                             # softmax
                 z[torch.arange(len(yi), device=z.device), yi] -= 1    # minus onehot(y)
-                g[i:i+chunk] = z.to(W.dtype) @ W
+                if W.dtype == acc and g.dtype == acc: torch.mm(z, W, out=g[i:i+chunk])
+                else: g[i:i+chunk] = z.to(W.dtype) @ W
         ctx.save_for_backward(g)
         return tot
     @staticmethod
