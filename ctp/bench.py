@@ -179,19 +179,12 @@ def bench_training(model,                # the frozen causal LM
         if peft_model is None: peft_model = peft_prompt_model(model, prompt)
         with torch.no_grad(): peft_model.prompt_encoder['default'].embedding.weight.copy_(prompt)
     fns = train_variants(model, prompt, x, names, peft_model)
-    last, fl = {}, {}
+    last = {}
+    timed = {k: (lambda k=k, f=f: last.__setitem__(k, f())) for k, f in fns.items()}
     counted = [k for k in ('peft', 'ctp fast') if k in fns] if flops else []
-    def timed_fn(k, f):
-        def g():
-            if k in counted and k not in fl:                      # FLOPs counted during the first timed run
-                from torch.utils.flop_counter import FlopCounterMode
-                with FlopCounterMode(display=False) as fc: last[k] = f()
-                fl[k] = int(fc.get_total_flops())
-            else: last[k] = f()
-        return g
-    timed = {k: timed_fn(k, f) for k, f in fns.items()}
-    warm = train_variants(model, prompt, x[:1, :min(seq_len, 16)], names, peft_model)
-    time_alternating(warm, repeats=1, warmup=0, device=dev)       # warm-up at a small shape: cheap, same code
+    fl = {k: count_flops(fns[k]) for k in counted}                # untimed; doubles as these variants' warm-up
+    warm = train_variants(model, prompt, x[:1, :min(seq_len, 16)], [k for k in names if k not in counted], peft_model)
+    time_alternating(warm, repeats=1, warmup=0, device=dev)       # the others warm up at a small shape: cheap, same code
     secs = time_alternating(timed, repeats=repeats, warmup=0, device=dev)
     med = {k: median(v) for k, v in secs.items()}
     tok = batch * seq_len
