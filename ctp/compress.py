@@ -76,8 +76,9 @@ class Level:
         if not isinstance(s, str): raise _bad(s, f"a level is a string, got a {type(s).__name__}")
         text = s.strip().lower()
         if not text: raise _bad(s, "it is empty")
-        base, _, methods = text.partition('@')
-        if _ and not methods: raise _bad(s, "nothing after '@'; name a method")
+        base, at, methods = text.partition('@')
+        if not at and '+' in base: base, at, methods = base.partition('+')   # 'w4+rtn' reads as 'w4@rtn'
+        if at and not methods: raise _bad(s, f"nothing after {at!r}; name a method")
         kw = {}
         if base == 'dense':
             if methods: raise _bad(s, "'dense' takes no methods")
@@ -627,6 +628,8 @@ def save_compressed(model,                 # a model from `compress` (or `load_c
         if tokenizer is not None: tokenizer.save_pretrained(tmp)
         meta['stored_bytes'] = stored_size_bytes(tmp)
         save_json(meta, tmp/'ctp.json')
+        mask = os.umask(0); os.umask(mask)          # mkdtemp makes a 0700 folder and some writers 0600 files:
+        for f in [tmp, *tmp.rglob('*')]: os.chmod(f, (0o777 if f.is_dir() else 0o666) & ~mask)   # usual permissions
         if path.exists(): shutil.rmtree(path)
         os.replace(tmp, path)
     finally:

@@ -6,10 +6,12 @@
 from __future__ import annotations
 import importlib.util, os, shutil, tempfile, time, warnings
 from pathlib import Path
+from pickle import UnpicklingError    # the exception only: weights are never unpickled beyond plain tensors
 import torch
 import transformers
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
-from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+from safetensors import SafetensorError
+from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
 from .core import *
 
 # %% auto #0
@@ -63,8 +65,11 @@ def embedded_model_dir(name:str=DEFAULT_MODEL # an embedded model's short name
 
 # %% ../nbs/01_models.ipynb #1167d8c2
 def is_causal_lm(config)->bool:
-    "True if transformers has a causal-LM class for this config's model type."
-    return config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    "True if `config` is a decoder that predicts the next token (not an encoder or an encoder-decoder)."
+    t = config.model_type
+    if t not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or getattr(config, 'is_encoder_decoder', False): return False
+    # BERT-like encoders have a causal-LM class too, but their checkpoints are bidirectional unless built as decoders
+    return t not in MODEL_FOR_MASKED_LM_MAPPING_NAMES or bool(getattr(config, 'is_decoder', False))
 
 def _looks_like_path(s:str)->bool:
     return s.startswith(('.', '/', '~')) or os.sep in s.strip('/').split('/', 1)[-1] or s.endswith('.gguf') or os.path.exists(s)
@@ -110,8 +115,15 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
                              f"not a local folder or .gguf file, and not found on the hub{hint}") from None
         if not is_causal_lm(config):
             raise ModelError(f"{name_or_path!r} is a {config.model_type!r} model, not a causal LM; allowed: "
-                             f"model types with a causal-LM head, e.g. llama, opt, gpt2, qwen2, mistral")
-        model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dt, trust_remote_code=trust_remote_code, **kwargs)
+                             f"decoder-only model types with a causal-LM head, e.g. llama, opt, gpt2, qwen2, mistral")
+        try: model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dt, trust_remote_code=trust_remote_code, **kwargs)
+        except UnpicklingError as e:
+            why = next((l.strip() for l in str(e).splitlines() if 'GLOBAL' in l), 'refused by weights_only')
+            raise ModelError(f"the weights of {name_or_path!r} are a pickle holding more than tensors ({why[:120]}); "
+                             f"allowed: safetensors, or a .bin that torch.load(weights_only=True) accepts") from None
+        except (OSError, SafetensorError) as e:
+            raise ModelError(f"cannot read the weights of {name_or_path!r}: {' '.join(str(e).split())[:200]}; allowed: "
+                             f"a complete safetensors (or weights-only .bin) checkpoint") from None
         tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf, trust_remote_code=trust_remote_code)
     if getattr(model, 'hf_quantizer', None) is not None and gguf: model.hf_quantizer = None
     if tok.pad_token is None: tok.pad_token = tok.eos_token

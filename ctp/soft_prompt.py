@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file, safe_open
 from tqdm.auto import tqdm
@@ -19,9 +21,9 @@ from .evaluate import prompt_embeds, forward_with_prompt, lm_loss, perplexity
 
 # %% auto #0
 __all__ = ['INITS', 'CKPT_JSON', 'PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_metadata', 'SoftPrompt',
-           'TrainConfig', 'TrainResult', 'train_prompt', 'save_prompt', 'read_prompt_metadata', 'load_prompt',
-           'PromptCache', 'to_peft', 'from_peft', 'lora_params_per_rank', 'lora_rank_for', 'train_lora', 'recovery',
-           'plot_curves']
+           'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed', 'train_prompt', 'save_prompt',
+           'read_prompt_metadata', 'load_prompt', 'PromptCache', 'to_peft', 'from_peft', 'lora_params_per_rank',
+           'lora_rank_for', 'train_lora', 'recovery', 'plot_curves']
 
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
 INITS = ('vocab', 'sample', 'text', 'random')
@@ -119,6 +121,11 @@ class TrainConfig:
     checkpoint_every:int=30 # steps between checkpoints (when a checkpoint folder is given)
 
     def __post_init__(self):
+        for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every'):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or int(v) != v:
+                raise ConfigError(f"{k} must be a whole number, got {v!r}")
+            setattr(self, k, int(v))
         check_range('n_tokens', self.n_tokens, 1, 100_000)
         check_choice('init', self.init, INITS)
         check_range('lr', self.lr, 0, 1, lo_open=True)
@@ -132,10 +139,6 @@ class TrainConfig:
         check_range('eval_blocks', self.eval_blocks, 1)
         check_range('seed', self.seed, 0, 2**32 - 1)
         check_range('checkpoint_every', self.checkpoint_every, 1)
-        for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every'):
-            v = getattr(self, k)
-            if int(v) != v: raise ConfigError(f"{k} must be a whole number, got {v!r}")
-            setattr(self, k, int(v))
 
     def lr_at(self, step:int)->float:
         "Learning rate of optimizer step `step` (0-based): linear warm-up, then linear decay towards 0."
@@ -212,8 +215,16 @@ def _save_checkpoint(folder:Path, kind:str, params:dict, best:dict, opt, sched, 
 
 def _load_checkpoint(folder:Path, kind:str, params:dict, best:dict, opt, sched, config:TrainConfig, data_fp:str)->dict:
     "Restore a run from `folder` into params/best/opt/sched; return the run state."
-    js = load_json(folder/CKPT_JSON)
-    if js.get('format') != 'ctp.checkpoint': raise PromptFileError(f"{str(folder/CKPT_JSON)!r} is not a ctp checkpoint")
+    try: js = load_json(folder/CKPT_JSON)
+    except ConfigError as e: raise PromptFileError(f"damaged checkpoint: {e}; delete {str(folder)!r} to start the run afresh") from None
+    if not isinstance(js, dict) or js.get('format') != 'ctp.checkpoint': raise PromptFileError(f"{str(folder/CKPT_JSON)!r} is not a ctp checkpoint")
+    try: return _restore(folder, js, kind, params, best, opt, sched, config, data_fp)
+    except CTPError: raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+        raise PromptFileError(f"damaged checkpoint in {str(folder)!r} ({type(e).__name__}: {str(e)[:120]}); "
+                              f"delete the folder to start the run afresh") from None
+
+def _restore(folder:Path, js:dict, kind:str, params:dict, best:dict, opt, sched, config:TrainConfig, data_fp:str)->dict:
     if js['kind'] != kind: raise PromptFileError(f"checkpoint in {str(folder)!r} is from a {js['kind']} run, not a {kind} run")
     mine = dataclasses.asdict(config)
     diff = {k: (js['config'].get(k), v) for k, v in mine.items() if js['config'].get(k) != v}
@@ -243,6 +254,31 @@ def _load_checkpoint(folder:Path, kind:str, params:dict, best:dict, opt, sched, 
     return dict(step=js['step'], history=js['history'], best_step=js['best_step'], best_ppl=float(js['best_ppl']))
 
 # %% ../nbs/06_soft_prompt.ipynb #802b0f68
+def dist_info()->tuple[int, int]:
+    "This process's rank and the number of processes training together: `(0, 1)` without torch.distributed."
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+def init_distributed(backend:str|None=None # None: gloo, plus nccl for CUDA tensors when there is a GPU
+                    )->tuple[int, int]:
+    "Join the process group that torchrun or accelerate describes in the environment (if any); return `(rank, world)`."
+    if dist.is_available() and not dist.is_initialized() and int(os.environ.get('WORLD_SIZE', '1')) > 1:
+        dist.init_process_group(backend or ('cpu:gloo,cuda:nccl' if torch.cuda.is_available() else 'gloo'))
+    return dist_info()
+
+# %% ../nbs/06_soft_prompt.ipynb #62942481
+def _stop(what:str, value:float, step:int, params:dict, best:dict, state:dict, config:TrainConfig, folder):
+    "Raise the TrainingError of a non-finite loss or gradient at `step`, carrying the last good and the best tensors."
+    saved = load_json(folder/CKPT_JSON)['step'] if folder is not None and (folder/CKPT_JSON).exists() else None
+    err = TrainingError(f"the training {what} became {value} at step {step + 1}; stopped before updating, so the tensors of "
+                        f"step {step} (error .params) and the best so far (step {state['best_step']}, error .best) are kept"
+                        + (f", and the checkpoint in {str(folder)!r} (step {saved}) is untouched" if saved is not None else '')
+                        + f"; try a smaller lr (now {config.lr}) in a fresh checkpoint folder")
+    err.params = {k: v.detach().clone() for k, v in params.items()}
+    err.best = {k: v.detach().clone() for k, v in best.items()}
+    err.step, err.best_step, err.history = step, state['best_step'], state['history']
+    raise err
+
 def _fit(model, params:dict, loss_fn, eval_fn, train_blocks, valid_blocks, config:TrainConfig, kind:str,
          checkpoint_dir=None, on_step=None, desc='train')->TrainResult:
     "Train the tensors `params` (everything else in `model` frozen) and return the history and best tensors."
@@ -252,6 +288,8 @@ def _fit(model, params:dict, loss_fn, eval_fn, train_blocks, valid_blocks, confi
     bs = config.batch_size
     nb = len(blocks) // bs
     if nb == 0: raise DataError(f"train_blocks give {len(blocks)} blocks of {config.seq_len} tokens, fewer than batch_size={bs}")
+    rank, world = dist_info()
+    if bs % world: raise ConfigError(f"batch_size={bs} must be a multiple of the number of processes ({world}), which share each batch")
     data_fp = fingerprint(blocks.numpy().tobytes())
     trainable = {id(p) for p in params.values()}
     flags = [(p, p.requires_grad) for p in model.parameters()]
@@ -277,30 +315,32 @@ def _fit(model, params:dict, loss_fn, eval_fn, train_blocks, valid_blocks, confi
                 state.update(best_ppl=ppl, best_step=step)
                 for k, v in params.items(): best[k] = v.detach().clone()
         if start == 0 and not state['history']['valid']: evaluate(0)
-        bar = tqdm(total=config.steps, initial=start, desc=desc, disable=None, leave=False, mininterval=30)
+        bar = tqdm(total=config.steps, initial=start, desc=desc, disable=None if rank == 0 else True, leave=False, mininterval=30)
         for step in range(start, config.steps):
             ts = time.time()
             epoch, pos = divmod(step, nb)
             idx = _perm(len(blocks), config.seed, epoch)[pos * bs:(pos + 1) * bs]
+            idx = idx[rank * bs // world:(rank + 1) * bs // world]       # this process's share of the batch
             opt.zero_grad(set_to_none=True)
             nll, n = loss_fn(blocks[idx])
-            loss = nll / n
-            if not torch.isfinite(loss):
-                err = TrainingError(f"the training loss became {loss.item()} at step {step + 1}; the last good tensors "
-                                    f"(step {step}) are kept{' in the checkpoint and' if folder else ''} in the error's .params; "
-                                    f"try a smaller lr (now {config.lr})")
-                err.params = {k: v.detach().clone() for k, v in params.items()}
-                raise err
+            if world == 1: loss = shown = nll / n
+            else:   # the global mean: sum of every share's loss over all their tokens (DDP averages the gradients)
+                tot = torch.stack([nll.detach().double(), torch.tensor(float(n), dtype=torch.float64, device=nll.device)])
+                dist.all_reduce(tot)
+                loss, shown = nll * (world / tot[1].item()), (tot[0] / tot[1]).float()
+            if not torch.isfinite(shown): _stop('loss', shown.item(), step, params, best, state, config, folder)
             loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(list(params.values()), config.clip)
+            if not torch.isfinite(gnorm): _stop('gradient norm', gnorm.item(), step, params, best, state, config, folder)
             if step == start and all(p.grad is None or not p.grad.abs().sum() > 0 for p in params.values()):
                 raise TrainingError("no gradient reaches the trained tensors: this model's layers do not pass gradients to their inputs")
-            torch.nn.utils.clip_grad_norm_(list(params.values()), config.clip)
+            loss = shown
             lr = opt.param_groups[0]['lr']
             opt.step(); sched.step()
             state['step'] = step + 1
             state['history']['train'].append([step + 1, loss.item(), lr, round(time.time() - ts, 3)])
             if (step + 1) % config.eval_every == 0 or step + 1 == config.steps: evaluate(step + 1)
-            if folder is not None and ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps):
+            if folder is not None and rank == 0 and ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps):
                 e, q = divmod(step + 1, nb)
                 state['pos'] = dict(epoch=e, batch=q)
                 _save_checkpoint(folder, kind, params, best, opt, sched, state, config, data_fp)
@@ -338,12 +378,22 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
         raise ConfigError(f"the prompt has {prompt.n_tokens} tokens but config.n_tokens is {config.n_tokens}; make them agree")
     if prompt.hidden != model_width(model):
         raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
-    prompt = copy.deepcopy(prompt).to(_embedding(model).weight.device)
-    loss_fn = lambda b: lm_loss(model, b, prompt=prompt, fast=True)   # same loss and gradient, less work (03_evaluate)
+    if not torch.isfinite(prompt.weight).all(): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
+    dev = _embedding(model).weight.device
+    prompt = copy.deepcopy(prompt).to(dev)
+    rank, world = init_distributed()
+    # several processes: DDP averages the prompt's gradient over them (see "Several processes")
+    trained = prompt if world == 1 else DistributedDataParallel(prompt, device_ids=[dev] if dev.type == 'cuda' else None)
+    loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True)   # same loss and gradient, less work (03_evaluate)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
-    res = _fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
-               checkpoint_dir, on_step, desc='prompt')
+    try: res = _fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
+                    checkpoint_dir, on_step, desc='prompt')
+    except TrainingError as e:
+        if hasattr(e, 'best'):   # hand back usable prompts: the best validated one and the last finite one
+            e.prompt = SoftPrompt(prompt.n_tokens, prompt.hidden, prompt.weight.dtype, e.best['prompt'].cpu(), dict(prompt.meta, best_step=e.best_step))
+            e.last_prompt = SoftPrompt(prompt.n_tokens, prompt.hidden, prompt.weight.dtype, e.params['prompt'].cpu(), dict(prompt.meta))
+        raise
     prompt.meta.update(steps=config.steps, level=str(level) if level is not None else prompt.meta.get('level', ''),
                        data=data or prompt.meta.get('data', ''), best_valid_ppl=round(res.best_valid_ppl, 4), best_step=res.best_step)
     if tokenizer is not None: prompt.meta.update(tokenizer=tokenizer_fingerprint(tokenizer), vocab_size=len(tokenizer))
@@ -383,7 +433,14 @@ def load_prompt(path:str|Path,  # a file written by `save_prompt`
                )->SoftPrompt:
     "Load a prompt file, checking it fits `model` (hidden size: error) and `tokenizer` (fingerprint: warning)."
     md = read_prompt_metadata(path)
-    w = load_file(str(path))['prompt']
+    try: w = load_file(str(path))['prompt']
+    except (SafetensorError, OSError) as e: raise PromptFileError(f"prompt file {str(path)!r} is damaged: {e}") from None
+    if w.dim() != 2 or not w.is_floating_point():
+        raise PromptFileError(f"prompt {str(path)!r} holds a {w.dtype} tensor of shape {tuple(w.shape)}; a prompt is a float [n_tokens, hidden] matrix")
+    said = (md.get('n_tokens', w.shape[0]), md.get('hidden_size', w.shape[1]))
+    if said != tuple(w.shape):
+        raise PromptFileError(f"prompt {str(path)!r} is inconsistent: its metadata say {said[0]} x {said[1]}, its tensor is {w.shape[0]} x {w.shape[1]}")
+    if not torch.isfinite(w).all(): raise PromptFileError(f"prompt {str(path)!r} holds NaN or infinite values; it cannot be used")
     if model is not None:
         H = model_width(model)
         if w.shape[1] != H:
@@ -549,6 +606,7 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
                checkpoint_dir=None, on_step=None)->TrainResult:
     "Train a LoRA adapter on a frozen model with the prompt's budget, data and schedule; `.model` holds the PEFT model."
     from peft import LoraConfig, get_peft_model
+    if dist_info()[1] > 1: raise ConfigError("train_lora runs in one process (its gradients are not shared over processes); run it without torchrun")
     config = config or TrainConfig()
     if lr is not None: config = dataclasses.replace(config, lr=lr)
     targets = _lora_targets(model, target_modules)
