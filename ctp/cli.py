@@ -11,7 +11,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['COMMANDS', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train', 'demo', 'transfer', 'headline',
-           'reproduce']
+           'reproduce', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -392,3 +392,41 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
     print(); print(table); print()
     print(f'report: {out}/report.md (total {time.time() - t_start:.0f} s this run)')
     return results
+
+# %% ../nbs/09_cli.ipynb #7c36ce07
+@command
+def bench(model:str='smollm2-135m', # embedded name, hub id, model folder, 'tiny-llama', or 'llama-7b-shape' (random weights, GPU)
+          device:str='cpu',         # 'cpu' or 'cuda'
+          dtype:str='auto',         # 'auto': bf16 on a GPU, fp32 on a CPU
+          shapes:str=None,          # training shapes BATCHxSEQ_LEN, comma-separated (default 1x128,4x256; GPU 1x1024,4x1024,4x2048)
+          ablate:str=None,          # the shape of the ablation (default 4x256, the training default; GPU 4x1024)
+          variants:str=None,        # ablation variants, comma-separated (default peft,ctp plain,ctp +shared-kv,ctp fast: each change added in turn; GPU: all of ctp.bench.VARIANTS)
+          n_tokens:int=100,         # prompt length
+          repeats:int=None,         # timed rounds of each measurement (default 3; GPU 5)
+          memory:str=None,          # sequence lengths of the memory measurement, '' for none (default 256,1024,2048)
+          threads:int=1,            # CPU threads (0: torch's default)
+          no_tiny:bool=False,       # skip the second run on the tiny model (tiny-llama, CPU only)
+          out:str='bench'):         # folder for bench.json, bench.md and bench.png
+    "Benchmark ctp against PEFT prompt tuning: training, serving, memory, compression; print ratios, write JSON."
+    from ctp.bench import run_bench, write_bench, bench_table, GPU_DEFAULTS
+    dev = get_device(device)
+    cuda = dev.type == 'cuda'
+    d = GPU_DEFAULTS if cuda else dict(shapes='1x128,4x256', ablate='4x256', memory='256,1024,2048', memory_batch=1, matmul_n=1024, repeats=3)
+    kw = dict(shapes=d['shapes'] if shapes is None else shapes, ablate=d['ablate'] if ablate is None else ablate,
+              memory=d['memory'] if memory is None else memory, repeats=d['repeats'] if repeats is None else repeats,
+              memory_batch=d['memory_batch'], matmul_n=d['matmul_n'])
+    if model == 'llama-7b-shape' and not cuda:
+        raise ConfigError(f"llama-7b-shape needs a CUDA device, got --device {device}; try --model llama-tiny-shape on a CPU")
+    from ctp.bench import VARIANTS
+    vs = _csv(variants) if variants is not None else (list(VARIANTS) if cuda else ['peft', 'ctp plain', 'ctp +shared-kv', 'ctp fast'])
+    for v in vs: check_choice('variant', v, VARIANTS)
+    res = write_bench(run_bench(model, str(dev), dtype, n_tokens=n_tokens, threads=0 if cuda else threads, variants=vs,
+                                data='' if cuda else 'wiki', **kw), out)
+    print(bench_table(res))
+    tiny = not no_tiny and not cuda
+    if tiny:
+        t = write_bench(run_bench('tiny-llama', 'cpu', 'fp32', shapes='1x128,4x256,4x1024', ablate='4x256', n_tokens=n_tokens, variants=VARIANTS,
+                                  repeats=kw['repeats'], memory='', threads=threads, data=''), out, 'tiny')
+        print(); print(bench_table(t))
+    print(f"\nwrote {Path(out)/'bench.json'}" + (f" and {Path(out)/'tiny.json'}" if tiny else ''))
+    return res

@@ -15,9 +15,9 @@ from .models import model_name
 from .data import Example, load_corpus, load_task, token_blocks, TASKS, CORPORA
 
 # %% auto #0
-__all__ = ['CHANCE', 'prompt_embeds', 'max_context', 'position_ids_from_mask', 'forward_with_prompt', 'lm_loss', 'perplexity',
-           'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
-           'suite_table', 'plot_suite']
+__all__ = ['FAST_ARCHS', 'CHANCE', 'prompt_embeds', 'max_context', 'position_ids_from_mask', 'forward_with_prompt', 'lm_loss',
+           'fast_path_reason', 'fast_lm_loss', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood',
+           'zero_shot', 'generate', 'evaluate_suite', 'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #56d4a74b
 def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
@@ -109,9 +109,11 @@ def forward_with_prompt(model,                # a causal LM
 def lm_loss(model,                  # a causal LM
             input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
             attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
-            prompt=None             # None, a [P, H] tensor of input embeddings or a module returning one
+            prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
+            fast:bool=False         # use `fast_lm_loss` (same value and gradient, less work; falls back where unsupported)
            )->tuple[torch.Tensor, int]:
     "`(sum_nll, n_tokens)`: summed next-token loss over the input positions (prompt and padding excluded)."
+    if fast: return fast_lm_loss(model, input_ids, attention_mask, prompt)
     input_ids, mask = _check_ids(input_ids, attention_mask)
     if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
     logits = forward_with_prompt(model, input_ids, mask, prompt)
@@ -119,6 +121,116 @@ def lm_loss(model,                  # a causal LM
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     keep = (mask[:, :-1] * mask[:, 1:]).bool()
     nll = F.cross_entropy(logits[:, :-1][keep].float(), input_ids[:, 1:][keep], reduction='sum')
+    return nll, int(keep.sum())
+
+# %% ../nbs/03_evaluate.ipynb #18c044e0
+FAST_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2')
+
+def fast_path_reason(model # a causal LM
+                    )->str|None:
+    "Why `fast_lm_loss` must fall back to the plain path for this model (None: it need not)."
+    mt = getattr(model.config, 'model_type', None)
+    if mt not in FAST_ARCHS: return f"model type {mt!r} is not one the fast path is tested on ({', '.join(FAST_ARCHS)})"
+    c = model.config
+    if getattr(c, 'sliding_window', None) and getattr(c, 'use_sliding_window', True):
+        return f"sliding-window attention (window {c.sliding_window}) keeps only part of the prompt's keys in the cache"
+    if getattr(model, 'base_model', model) is model: return "the model has no separate base model returning hidden states"
+    head = model.get_output_embeddings()
+    if type(head) is not nn.Linear: return f"the output head is a {type(head).__name__}, not a plain nn.Linear"
+    if head.weight.requires_grad or (head.bias is not None and head.bias.requires_grad):
+        return "the output head is trainable (the fused loss passes gradients to the hidden states only)"
+    return None
+
+def _prefix_update(self, key_states, value_states, *args, **kwargs):
+    "A cache layer's update that returns prefix + new keys/values and stores nothing (so a recomputed layer sees the same)."
+    return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
+
+def _checkpointed(model, on:bool):
+    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
+    import contextlib
+    from torch.utils.checkpoint import checkpoint
+    from transformers.modeling_layers import GradientCheckpointingLayer
+    @contextlib.contextmanager
+    def ctx():
+        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)] if on else []
+        if on and not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
+        for l in layers: l.forward = (lambda *a, _f=l.forward, **k: checkpoint(_f, *a, use_reentrant=False, **k))
+        try: yield
+        finally:
+            for l in layers: del l.forward
+    return ctx()
+
+class _FusedNLL(torch.autograd.Function):
+    "Summed cross-entropy of `h @ W.T + b` against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
+    @staticmethod
+    def forward(ctx, h, W, b, y, chunk):
+        acc = torch.promote_types(h.dtype, torch.float32)            # fp32 at least, as the plain path's .float()
+        tot = torch.zeros((), dtype=acc, device=h.device)
+        g = torch.empty_like(h) if h.requires_grad else None
+        buf = torch.empty(min(chunk, h.shape[0]), W.shape[0], dtype=acc, device=h.device)  # one buffer for every chunk
+        for i in range(0, h.shape[0], chunk):
+            hi, yi = h[i:i+chunk], y[i:i+chunk]
+            z = buf[:len(yi)]                                         # this chunk's logits [n, V]
+            if W.dtype == acc:
+                torch.mm(hi, W.T, out=z)
+                if b is not None: z.add_(b)
+            else: z.copy_(F.linear(hi, W, b))                         # bf16/fp16 logits, upcast as the plain path does
+            m = z.amax(-1, keepdim=True)
+            zy = z.gather(-1, yi[:, None])
+            s = z.sub_(m).exp_().sum(-1, keepdim=True)                # z is now exp(z - max), in place
+            tot += (s.log() + m - zy).sum()                           # logsumexp(z) - z_y
+            if g is not None:
+                z.div_(s)                                             # softmax
+                z[torch.arange(len(yi), device=z.device), yi] -= 1    # minus onehot(y)
+                if W.dtype == acc and g.dtype == acc: torch.mm(z, W, out=g[i:i+chunk])
+                else: g[i:i+chunk] = z.to(W.dtype) @ W
+        ctx.save_for_backward(g)
+        return tot
+    @staticmethod
+    def backward(ctx, grad_out):
+        g, = ctx.saved_tensors
+        return g * grad_out.to(g.dtype), None, None, None, None
+
+def fast_lm_loss(model,                  # a causal LM (weights frozen when training)
+                 input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
+                 attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
+                 prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
+                 share_prefix:bool=True, # run the prompt once per batch and share its keys/values across rows
+                 chunk:int=512,          # targets per chunk of the fused head + loss (0: plain head and cross-entropy)
+                 checkpoint:bool=False   # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
+                )->tuple[torch.Tensor, int]:
+    "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
+    if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt)
+    input_ids, mask = _check_ids(input_ids, attention_mask)
+    if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
+    chunk = int(check_range('chunk', chunk, 0))
+    dev = _device(model)
+    input_ids, mask = input_ids.to(dev), mask.to(dev)
+    B, T = input_ids.shape
+    p = _prompt_for(model, prompt)
+    P = 0 if p is None else p.shape[0]
+    _check_context(model, T, P)
+    base = model.base_model
+    full = torch.cat([mask.new_ones(B, P), mask], dim=1)
+    pos = position_ids_from_mask(full)
+    if P and share_prefix:
+        from transformers.cache_utils import DynamicCache
+        kv = DynamicCache(config=model.config)
+        base(inputs_embeds=p[None], attention_mask=full[:1, :P], position_ids=pos[:1, :P], past_key_values=kv, use_cache=True)
+        for l in kv.layers:
+            l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
+            l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
+        with _checkpointed(base, checkpoint):
+            h = base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
+    else:
+        e = _embedding(model)(input_ids)
+        if P: e = torch.cat([p[None].expand(B, -1, -1), e], dim=1)
+        with _checkpointed(base, checkpoint):
+            h = base(inputs_embeds=e, attention_mask=full, position_ids=pos, use_cache=False).last_hidden_state[:, P:]
+    keep = (mask[:, :-1] * mask[:, 1:]).bool()
+    h, y, head = h[:, :-1][keep], input_ids[:, 1:][keep], model.get_output_embeddings()
+    if chunk == 0: nll = F.cross_entropy(head(h).float(), y, reduction='sum')
+    else: nll = _FusedNLL.apply(h, head.weight, head.bias, y, chunk)
     return nll, int(keep.sum())
 
 # %% ../nbs/03_evaluate.ipynb #0ead6017

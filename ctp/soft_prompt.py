@@ -384,7 +384,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     rank, world = init_distributed()
     # several processes: DDP averages the prompt's gradient over them (see "Several processes")
     trained = prompt if world == 1 else DistributedDataParallel(prompt, device_ids=[dev] if dev.type == 'cuda' else None)
-    loss_fn = lambda b: lm_loss(model, b, prompt=trained)
+    loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True)   # same loss and gradient, less work (03_evaluate)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
     try: res = _fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',

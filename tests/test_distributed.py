@@ -15,8 +15,9 @@ SCRIPT = textwrap.dedent('''
     from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, dist_info
     model_dir, out, ckpt = sys.argv[1:4]
     m, tok = load_model(model_dir, device='cpu')
-    rows = set()      # batch rows each training forward pass sees in this process
-    m.model.layers[0].register_forward_pre_hook(lambda mod, args, kw: rows.add(kw['hidden_states'].shape[0] if 'hidden_states' in kw else args[0].shape[0]) if torch.is_grad_enabled() else None, with_kwargs=True)
+    rows = set()      # batch rows each training forward pass over the text (32 positions) sees in this process
+    def seen(h): rows.add(h.shape[0]) if h.shape[1] == 32 else None   # the fast loss also runs the prompt alone (batch 1) once a step
+    m.model.layers[0].register_forward_pre_hook(lambda mod, args, kw: seen(kw['hidden_states'] if 'hidden_states' in kw else args[0]) if torch.is_grad_enabled() else None, with_kwargs=True)
     text = 'Where is Long Beach? Long Beach is a city in California. What is asparagus? Asparagus is a vegetable. '
     ids = torch.tensor(tok(text * 40, add_special_tokens=False).input_ids)
     blocks = ids[:len(ids) // 32 * 32].view(-1, 32)
