@@ -344,7 +344,8 @@ def zero_shot(model,            # a causal LM
               n:int|None=None,  # score the first n examples of the task's fixed shuffled order (None: all)
               prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one
               batch_size:int=8, # requests per forward pass
-              seed:int=0        # seed of the task's example order
+              seed:int=0,       # seed of the task's example order
+              items:bool=False  # also return which questions were right: `correct` (and `correct_norm`) as '0101...'
              )->dict:
     "Zero-shot accuracy with lm-eval-harness semantics: dict(task, n, acc, acc_stderr, acc_norm, acc_norm_stderr)."
     if isinstance(task, str): name, examples = task, load_task(task, n=n, seed=seed)
@@ -373,6 +374,9 @@ def zero_shot(model,            # a causal LM
     if acc_norm:
         an = sum(acc_norm) / len(acc_norm)
         out.update(acc_norm=an, acc_norm_stderr=_stderr(an, len(acc_norm)))
+    if items:
+        s = lambda xs: ''.join(str(int(x)) for x in xs)
+        out.update(correct=s(acc), correct_norm=s(acc_norm) if acc_norm else None)
     return out
 
 # %% ../nbs/03_evaluate.ipynb #27eaaf2f

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
-from .evaluate import loglikelihood, lm_loss, perplexity, prompt_embeds, _example_requests
+from .evaluate import loglikelihood, lm_loss, perplexity, prompt_embeds, zero_shot
 from .soft_prompt import (CKPT_JSON, SoftPrompt, TrainConfig, TrainResult, _fit, load_prompt, model_width,
                              recovery, tokenizer_fingerprint)
 
@@ -105,26 +105,8 @@ def zero_shot_items(model,            # a causal LM
                     batch_size:int=8, # requests per forward pass
                     seed:int=0        # which subset
                    )->dict:
-    "Zero-shot accuracy with the per-question scores: dict(task, n, acc, acc_norm, correct, correct_norm)."
-    if isinstance(task, str): name, examples = task, load_task(task, n=n, seed=seed)
-    elif isinstance(task, (list, tuple)): name, examples = 'custom', list(task)[:n] if n is not None else list(task)
-    else: raise ConfigError(f"task must be a task name or a list of Examples, got {type(task).__name__}")
-    if not examples: raise DataError(f"no examples to score for task {name!r}")
-    reqs, owner, lens, greedy = [], [], [], []
-    for i, ex in enumerate(examples):
-        r, L, g = _example_requests(ex)
-        reqs += r; owner += [i] * len(r); lens += L; greedy.append(g)
-    res = loglikelihood(model, tokenizer, reqs, prompt=prompt, batch_size=batch_size, desc=name)
-    per = [[] for _ in examples]
-    for o, (ll, g), L in zip(owner, res, lens): per[o].append((ll, g, L))
-    acc, norm = [], []
-    for ex, rows, g in zip(examples, per, greedy):
-        if g: acc.append(int(rows[ex.gold][1])); continue
-        acc.append(int(max(range(len(rows)), key=lambda j: rows[j][0]) == ex.gold))
-        norm.append(int(max(range(len(rows)), key=lambda j: rows[j][0] / rows[j][2]) == ex.gold))
-    s = lambda xs: ''.join(map(str, xs))
-    return dict(task=name, n=len(examples), acc=sum(acc) / len(acc), acc_norm=sum(norm) / len(norm) if norm else None,
-                correct=s(acc), correct_norm=s(norm) if norm else None)
+    "`zero_shot` with the per-question scores: adds `correct` and `correct_norm` ('0101...')."
+    return zero_shot(model, tokenizer, task, n=n, prompt=prompt, batch_size=batch_size, seed=seed, items=True)
 
 # %% ../nbs/07_transfer.ipynb #378f6742
 STORE_FORMAT = 'ctp.transfer'
