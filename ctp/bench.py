@@ -449,8 +449,9 @@ def bench_table(res:dict # a `run_bench` result
         g = lambda k: f"{tp[k]:.1f}" if k in tp else '-'
         f = lambda k: f"{fr[k] / 1e9:.1f} G" if k in fr else '-'
         sh = f"{fr['ctp fast'] / res['matmul_flops']:.0%}" if 'ctp fast' in fr else '-'
+        x = lambda k: f"{r[k]['ctp fast']:.2f}x" if 'ctp fast' in r.get(k, {}) else '-'   # '-': that variant was not run at this shape
         L.append(f"| {r['batch']} x {r['seq_len']} | {g('peft')} | {g('ctp plain')} | {g('ctp fast')} | "
-                 f"{r['speedup_vs_peft'].get('ctp fast', float('nan')):.2f}x | {r.get('speedup_vs_plain', {}).get('ctp fast', float('nan')):.2f}x | {f('peft')} | {f('ctp fast')} | {sh} |")
+                 f"{x('speedup_vs_peft')} | {x('speedup_vs_plain')} | {f('peft')} | {f('ctp fast')} | {sh} |")
     ab = next((r for r in res['training'] if r.get('ablation')), None)
     if ab:
         L += ['', f"Ablation at {ab['batch']} x {ab['seq_len']} (median of {ab['repeats']} alternating runs; loss is the step's mean NLL):", '',
