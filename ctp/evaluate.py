@@ -16,8 +16,8 @@ from .data import Example, load_corpus, load_task, token_blocks, TASKS, CORPORA
 
 # %% auto #0
 __all__ = ['FAST_ARCHS', 'CHANCE', 'prompt_embeds', 'max_context', 'position_ids_from_mask', 'forward_with_prompt', 'lm_loss',
-           'fast_path_reason', 'fast_lm_loss', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood',
-           'zero_shot', 'generate', 'evaluate_suite', 'suite_table', 'plot_suite']
+           'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'perplexity', 'corpus_perplexity', 'encode_pair',
+           'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite', 'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #56d4a74b
 def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
@@ -85,7 +85,8 @@ def forward_with_prompt(model,                # a causal LM
                         input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
                         attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
                         prompt=None,          # None, a [P, H] tensor of input embeddings or a module returning one
-                        logits_to_keep:int=0  # return only the logits of the last this many positions (0: all T)
+                        logits_to_keep:int=0, # return only the logits of the last this many positions (0: all T)
+                        share_prefix:bool=False # run the prompt once and share its keys/values across the batch (same logits, less work)
                        )->torch.Tensor:
     "Logits `[B, T, V]` for the input positions only, with the prompt's embeddings prepended."
     input_ids, mask = _check_ids(input_ids, attention_mask)
@@ -99,6 +100,10 @@ def forward_with_prompt(model,                # a causal LM
     if p is None:
         return model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
                      use_cache=False, logits_to_keep=K).logits[:, -K:]
+    if share_prefix and prefix_reason(model) is None:
+        full = torch.cat([mask.new_ones(B, P), mask], dim=1)
+        h = _prefix_hidden(model.base_model, p, input_ids, full, position_ids_from_mask(full))
+        return model.get_output_embeddings()(h[:, -K:])
     embeds = torch.cat([p[None].expand(B, -1, -1), _embedding(model)(input_ids)], dim=1)
     mask = torch.cat([mask.new_ones(B, P), mask], dim=1)
     out = model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids_from_mask(mask),
@@ -126,15 +131,25 @@ def lm_loss(model,                  # a causal LM
 # %% ../nbs/03_evaluate.ipynb #18c044e0
 FAST_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2')
 
-def fast_path_reason(model # a causal LM
-                    )->str|None:
-    "Why `fast_lm_loss` must fall back to the plain path for this model (None: it need not)."
+def prefix_reason(model # a causal LM
+                 )->str|None:
+    "Why a prompt's keys/values cannot be computed once and shared across a batch for this model (None: they can)."
     mt = getattr(model.config, 'model_type', None)
     if mt not in FAST_ARCHS: return f"model type {mt!r} is not one the fast path is tested on ({', '.join(FAST_ARCHS)})"
     c = model.config
     if getattr(c, 'sliding_window', None) and getattr(c, 'use_sliding_window', True):
         return f"sliding-window attention (window {c.sliding_window}) keeps only part of the prompt's keys in the cache"
-    if getattr(model, 'base_model', model) is model: return "the model has no separate base model returning hidden states"
+    from transformers import PreTrainedModel
+    b = getattr(model, 'base_model', model)
+    if b is model or not isinstance(b, PreTrainedModel):   # e.g. a PEFT wrapper, whose base model returns logits
+        return "the model has no separate base model returning hidden states"
+    return None
+
+def fast_path_reason(model # a causal LM
+                    )->str|None:
+    "Why `fast_lm_loss` must fall back to the plain path for this model (None: it need not)."
+    r = prefix_reason(model)
+    if r is not None: return r
     head = model.get_output_embeddings()
     if type(head) is not nn.Linear: return f"the output head is a {type(head).__name__}, not a plain nn.Linear"
     if head.weight.requires_grad or (head.bias is not None and head.bias.requires_grad):
@@ -144,6 +159,18 @@ def fast_path_reason(model # a causal LM
 def _prefix_update(self, key_states, value_states, *args, **kwargs):
     "A cache layer's update that returns prefix + new keys/values and stores nothing (so a recomputed layer sees the same)."
     return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
+
+def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False):
+    "Last hidden states [B, T, H] of the text, its prompt `p` [P, H] run once and its keys/values shared by every row."
+    from transformers.cache_utils import DynamicCache
+    B, P = input_ids.shape[0], p.shape[0]
+    kv = DynamicCache(config=base.config)
+    base(inputs_embeds=p[None], attention_mask=full[:1, :P], position_ids=pos[:1, :P], past_key_values=kv, use_cache=True)
+    for l in kv.layers:
+        l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
+        l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
+    with _checkpointed(base, checkpoint):
+        return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
 
 def _checkpointed(model, on:bool):
     "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
@@ -213,15 +240,7 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     base = model.base_model
     full = torch.cat([mask.new_ones(B, P), mask], dim=1)
     pos = position_ids_from_mask(full)
-    if P and share_prefix:
-        from transformers.cache_utils import DynamicCache
-        kv = DynamicCache(config=model.config)
-        base(inputs_embeds=p[None], attention_mask=full[:1, :P], position_ids=pos[:1, :P], past_key_values=kv, use_cache=True)
-        for l in kv.layers:
-            l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
-            l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
-        with _checkpointed(base, checkpoint):
-            h = base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
+    if P and share_prefix: h = _prefix_hidden(base, p, input_ids, full, pos, checkpoint)
     else:
         e = _embedding(model)(input_ids)
         if P: e = torch.cat([p[None].expand(B, -1, -1), e], dim=1)
@@ -250,7 +269,7 @@ def perplexity(model,               # a causal LM
         _check_context(model, blocks.shape[1], 0 if p is None else p.shape[0])
         tot, cnt = 0.0, 0
         for i in tqdm(range(0, len(blocks), batch_size), desc=desc, disable=None, leave=False):
-            nll, c = lm_loss(model, blocks[i:i+batch_size], prompt=p)
+            nll, c = lm_loss(model, blocks[i:i+batch_size], prompt=p, fast=p is not None)   # fast: the prompt run once per batch
             tot += nll.item(); cnt += c
     return math.exp(tot / cnt)
 
@@ -319,7 +338,7 @@ def loglikelihood(model,           # a causal LM
             x = torch.full((len(idx), T), pad, dtype=torch.long)       # left padding: every row ends at T
             mask = torch.zeros_like(x)
             for j, s in enumerate(inps): x[j, T-len(s):] = torch.tensor(s); mask[j, T-len(s):] = 1
-            logits = forward_with_prompt(model, x, mask, p, logits_to_keep=K)   # [B, K, V]: the continuations' predictions
+            logits = forward_with_prompt(model, x, mask, p, logits_to_keep=K, share_prefix=True)   # [B, K, V]: the continuations' predictions
             for j, i in enumerate(idx):
                 cont = torch.tensor(enc[i][1], device=logits.device)
                 lp = logits[j, K-len(cont):].float().log_softmax(-1)
