@@ -77,6 +77,8 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
                 dtype:str='auto'):       # 'auto' (bf16 on a GPU, else fp32), 'fp32', 'bf16', ...
     "The frozen model (eval mode, no gradients to its weights) a benchmark runs on; returns `(model, tokenizer or None)`."
     dev, dt = get_device(device), get_dtype(dtype, device)
+    if name == 'llama-7b-shape' and dev.type != 'cuda':      # 27 GB of fp32 weights: not a CPU benchmark
+        raise ConfigError(f"llama-7b-shape needs a CUDA device, got {str(dev)!r}; use 'llama-tiny-shape' to try the same code path on a CPU")
     if name in LLAMA_SHAPES:
         from transformers import LlamaConfig, LlamaForCausalLM
         cfg = LlamaConfig(**LLAMA_SHAPES[name], max_position_embeddings=4096, tie_word_embeddings=False,
@@ -527,8 +529,6 @@ def gpu_bench(out:str|Path='bench-gpu',        # folder for bench.json, bench.md
               **kw)->dict:                     # overrides of GPU_DEFAULTS / run_bench arguments
     "The training, serving and memory comparison on a GPU (LLaMA-7B's shape, random weights, bf16); writes JSON."
     dev = get_device(device)
-    if model == 'llama-7b-shape' and dev.type != 'cuda':
-        raise ConfigError(f"llama-7b-shape needs a CUDA device, got {device!r}; use model='llama-tiny-shape' to try the code path on a CPU")
     args = {**GPU_DEFAULTS, **kw}
     res = run_bench(model, device=str(dev), dtype=dtype, threads=0, data='', **args)
     return write_bench(res, out)

@@ -408,25 +408,19 @@ def bench(model:str='smollm2-135m', # embedded name, hub id, model folder, 'tiny
           no_tiny:bool=False,       # skip the second run on the tiny model (tiny-llama, CPU only)
           out:str='bench'):         # folder for bench.json, bench.md and bench.png
     "Benchmark ctp against PEFT prompt tuning: training, serving, memory, compression; print ratios, write JSON."
-    from ctp.bench import run_bench, write_bench, bench_table, GPU_DEFAULTS
-    dev = get_device(device)
-    cuda = dev.type == 'cuda'
-    d = GPU_DEFAULTS if cuda else dict(shapes='1x128,4x256', ablate='4x256', memory='256,1024,2048', memory_batch=1, matmul_n=1024, repeats=3)
-    kw = dict(shapes=d['shapes'] if shapes is None else shapes, ablate=d['ablate'] if ablate is None else ablate,
-              memory=d['memory'] if memory is None else memory, repeats=d['repeats'] if repeats is None else repeats,
-              memory_batch=d['memory_batch'], matmul_n=d['matmul_n'])
-    if model == 'llama-7b-shape' and not cuda:
-        raise ConfigError(f"llama-7b-shape needs a CUDA device, got --device {device}; try --model llama-tiny-shape on a CPU")
-    from ctp.bench import VARIANTS
+    from ctp.bench import run_bench, write_bench, bench_table, GPU_DEFAULTS, VARIANTS
+    cuda = get_device(device).type == 'cuda'
+    given = {k: v for k, v in dict(shapes=shapes, ablate=ablate, memory=memory, repeats=repeats).items() if v is not None}
+    kw = {**(GPU_DEFAULTS if cuda else {}), **given}        # on a CPU, run_bench's own defaults
     vs = _csv(variants) if variants is not None else (list(VARIANTS) if cuda else ['peft', 'ctp plain', 'ctp +shared-kv', 'ctp fast'])
     for v in vs: check_choice('variant', v, VARIANTS)
-    res = write_bench(run_bench(model, str(dev), dtype, n_tokens=n_tokens, threads=0 if cuda else threads, variants=vs,
+    res = write_bench(run_bench(model, device, dtype, n_tokens=n_tokens, threads=0 if cuda else threads, variants=vs,
                                 data='' if cuda else 'wiki', **kw), out)
     print(bench_table(res))
     tiny = not no_tiny and not cuda
     if tiny:
         t = write_bench(run_bench('tiny-llama', 'cpu', 'fp32', shapes='1x128,4x256,4x1024', ablate='4x256', n_tokens=n_tokens, variants=VARIANTS,
-                                  repeats=kw['repeats'], memory='', threads=threads, data=''), out, 'tiny')
+                                  memory='', threads=threads, data='', **{k: v for k, v in given.items() if k == 'repeats'}), out, 'tiny')
         print(); print(bench_table(t))
     print(f"\nwrote {Path(out)/'bench.json'}" + (f" and {Path(out)/'tiny.json'}" if tiny else ''))
     return res

@@ -152,7 +152,8 @@ def fast_path_reason(model # a causal LM
     if r is not None: return r
     head = model.get_output_embeddings()
     if type(head) is not nn.Linear: return f"the output head is a {type(head).__name__}, not a plain nn.Linear"
-    if head.weight.requires_grad or (head.bias is not None and head.bias.requires_grad):
+    trainable = head.weight.requires_grad or (head.bias is not None and head.bias.requires_grad)
+    if trainable and torch.is_grad_enabled():            # under no_grad (evaluation) no gradient is owed to the head
         return "the output head is trainable (the fused loss passes gradients to the hidden states only)"
     return None
 
