@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from filelock import FileLock
 from .core import *
 from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
@@ -158,20 +159,37 @@ class ResultStore:
             eval:str,            # corpus (perplexity) or task (accuracy) name
             value:float,         # the perplexity or accuracy
             metric:str|None=None, # 'ppl' or 'acc' (None: from the eval name)
-            replace:bool=False,  # overwrite a stored row of the same key
+            replace:bool|None=False, # overwrite a stored row of the same key (None: keep the stored row)
             **extra)->dict:      # anything else to keep (n, seconds, correct, prompt_fp, ...)
         "Add one row (a user's own result, or one computed here) and save the store."
         metric = metric or ('ppl' if eval in CORPORA else 'acc' if eval in TASKS else None)
         check_choice('metric', metric, ('ppl', 'acc'))
         check_range('value', value, 0)
         p, m, e = self.key(prompt, model, eval)
-        row = dict(prompt=p, model=m, eval=e, metric=metric, value=float(value), **extra)
-        i = self._index(p, m, e)
-        if i is not None and not replace:
-            raise ConfigError(f"the store already holds ({p}, {m}, {e}); pass replace=True to overwrite it")
-        if i is None: self.rows.append(row)
-        else: self.rows[i] = row
-        self.save()
+        return self._put(dict(prompt=p, model=m, eval=e, metric=metric, value=float(value), **extra), replace)
+
+    def _lock(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.path) + '.lock')
+    def _sync(self):
+        "Take in the rows another process wrote to the file since this one last read it (call under the lock)."
+        if not self.path.exists(): return
+        js = load_json(self.path)
+        if self.settings and js.get('settings') and js['settings'] != json.loads(json.dumps(self.settings, default=str)):
+            raise ConfigError(f"the store {str(self.path)!r} was written meanwhile with other settings ({js['settings']!r})")
+        have = {(r['prompt'], r['model'], r['eval']) for r in self.rows}
+        self.rows += [r for r in js['rows'] if (r['prompt'], r['model'], r['eval']) not in have]
+    def _put(self, row:dict, replace:bool|None)->dict:
+        "Store a row under the file lock, merging other writers' rows first; replace=None keeps a row already there."
+        with self._lock():
+            self._sync()
+            i = self._index(row['prompt'], row['model'], row['eval'])
+            if i is not None and replace is None: return self.rows[i]       # another process computed it meanwhile
+            if i is not None and not replace:
+                raise ConfigError(f"the store already holds ({row['prompt']}, {row['model']}, {row['eval']}); pass replace=True to overwrite it")
+            if i is None: self.rows.append(row)
+            else: self.rows[i] = row
+            self.save()
         return row
 
     def cell(self, prompt:str, model:str, eval:str,
@@ -180,6 +198,9 @@ class ResultStore:
             )->tuple[dict, bool]:
         "The row of a cell, computing and storing it only if missing; returns `(row, computed)`."
         r = self.get(prompt, model, eval)
+        if r is None:
+            with self._lock(): self._sync()                 # another process may have computed it since we read the file
+            r = self.get(prompt, model, eval)
         if r is not None:
             if prompt_fp is not None and r.get('prompt_fp') not in (None, prompt_fp):
                 raise ConfigError(f"prompt id {prompt!r} is stored with another prompt (fingerprint {r['prompt_fp']}, "
@@ -187,7 +208,7 @@ class ResultStore:
             return r, False
         out = dict(compute())
         if prompt_fp is not None: out['prompt_fp'] = prompt_fp
-        return self.add(prompt, model, eval, **out), True
+        return self.add(prompt, model, eval, replace=None, **out), True   # None: a row another process stored meanwhile wins
 
     def select(self, **where)->list[dict]:
         "Rows whose fields equal the given values (e.g. `eval='wiki'`)."
