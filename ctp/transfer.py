@@ -360,22 +360,28 @@ def recovery_matrix(store:ResultStore, # the results (perplexities)
 def plot_matrix(m:Matrix,               # the matrix
                 path:str|Path|None=None, # save as PNG here, and the numbers as JSON next to it
                 ax=None,                 # a matplotlib axis to draw on (None: a new figure)
-                cmap:str='viridis_r',    # colour map (reversed: dark = low, for perplexity)
-                vmin:float|None=None, vmax:float|None=None):
+                cmap:str='viridis_r',    # colour map (reversed: light = low, for perplexity)
+                vmin:float|None=None, vmax:float|None=None,
+                log:bool=False):         # colours on a log scale (perplexities that span orders of magnitude)
     "A heatmap of a matrix, with the values written in the cells; returns the figure."
     import matplotlib.pyplot as plt
     a = np.array([[np.nan if v is None else v for v in r] for r in m.values], dtype=float)
     if ax is None: fig, ax = plt.subplots(figsize=(1.2 + 0.95 * max(1, len(m.cols)), 1.0 + 0.45 * max(1, len(m.rows))))
     else: fig = ax.figure
-    im = ax.imshow(np.ma.masked_invalid(a), cmap=cmap, aspect='auto', vmin=vmin, vmax=vmax)
+    if log and not (np.nan_to_num(a, nan=1.0) > 0).all(): raise ConfigError("a log colour scale needs positive values")
+    from matplotlib.colors import LogNorm
+    norm = LogNorm(vmin=vmin, vmax=vmax) if log else None
+    im = ax.imshow(np.ma.masked_invalid(a), cmap=cmap, aspect='auto', norm=norm, **({} if log else dict(vmin=vmin, vmax=vmax)))
     ax.set_xticks(range(len(m.cols)), [str(c) for c in m.cols], rotation=30, ha='right', fontsize=8)
     ax.set_yticks(range(len(m.rows)), [str(r) for r in m.rows], fontsize=8)
     ax.set_xlabel(m.col_name); ax.set_ylabel(m.row_name); ax.set_title(m.title, fontsize=9)
-    lo, hi = (np.nanmin(a), np.nanmax(a)) if np.isfinite(a).any() else (0, 1)
+    s = np.log(a) if log else a
+    lo, hi = (np.nanmin(s), np.nanmax(s)) if np.isfinite(s).any() else (0, 1)
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             if np.isfinite(a[i, j]):
-                light = (a[i, j] - lo) / (hi - lo + 1e-12) > 0.5
+                frac = (s[i, j] - lo) / (hi - lo + 1e-12)
+                light = frac < 0.5 if cmap.endswith('_r') else frac > 0.5         # viridis is light at its top end
                 ax.text(j, i, m.fmt.format(a[i, j]), ha='center', va='center', fontsize=7,
                         color=('black' if light else 'white') if 'viridis' in cmap else 'black')
     fig.colorbar(im, ax=ax, fraction=0.05)
