@@ -31,6 +31,8 @@ def round_range(a, # one variant's times per round
     r = [x / y for x, y in zip(a, b)]
     return round(min(r), 3), round(max(r), 3)
 
+def _ranged(v:float, rg=None)->str: return f"{v:.2f}x" + (f" ({rg[0]:.2f}-{rg[1]:.2f})" if rg else '')   # a ratio and its range over rounds
+
 def time_alternating(fns:dict,        # name -> callable taking no arguments
                      repeats:int=3,   # timed rounds (each callable runs once a round)
                      warmup:int=1,    # untimed rounds first
@@ -463,20 +465,16 @@ def bench_table(res:dict # a `run_bench` result
         g = lambda k: f"{tp[k]:.1f}" if k in tp else '-'
         f = lambda k: f"{fr[k] / 1e9:.1f} G" if k in fr else '-'
         sh = f"{fr['ctp fast'] / res['matmul_flops']:.0%}" if 'ctp fast' in fr else '-'
-        x = lambda k: f"{r[k]['ctp fast']:.2f}x" if 'ctp fast' in r.get(k, {}) else '-'   # '-': that variant was not run at this shape
-        rr = r.get('speedup_range', {}).get('ctp fast')
-        xr = (lambda k: x(k) + (f" ({rr[0]:.2f}-{rr[1]:.2f})" if rr and k == 'speedup_vs_peft' else ''))
+        x = lambda k, rg=None: _ranged(r[k]['ctp fast'], rg) if 'ctp fast' in r.get(k, {}) else '-'   # '-': that variant was not run at this shape
         L.append(f"| {r['batch']} x {r['seq_len']} | {g('peft')} | {g('ctp plain')} | {g('ctp fast')} | "
-                 f"{xr('speedup_vs_peft')} | {x('speedup_vs_plain')} | {f('peft')} | {f('ctp fast')} | {sh} |")
+                 f"{x('speedup_vs_peft', r.get('speedup_range', {}).get('ctp fast'))} | {x('speedup_vs_plain')} | {f('peft')} | {f('ctp fast')} | {sh} |")
     ab = next((r for r in res['training'] if r.get('ablation')), None)
     if ab:
         L += ['', f"Ablation at {ab['batch']} x {ab['seq_len']} (median of {ab['repeats']} alternating runs; loss is the step's mean NLL):", '',
               '| variant | median step (s) | tokens/s | vs PEFT (range over rounds) | vs ctp plain | loss |', '|---|---|---|---|---|---|']
         for k in VARIANTS:
             if k in ab['tokens_per_s']:
-                rg = ab.get('speedup_range', {}).get(k)
-                L.append(f"| {k} | {ab['median_s'][k]:.3f} | {ab['tokens_per_s'][k]:.1f} | {ab['speedup_vs_peft'][k]:.2f}x"
-                         + (f" ({rg[0]:.2f}-{rg[1]:.2f})" if rg else '') + " | "
+                L.append(f"| {k} | {ab['median_s'][k]:.3f} | {ab['tokens_per_s'][k]:.1f} | {_ranged(ab['speedup_vs_peft'][k], ab.get('speedup_range', {}).get(k))} | "
                          f"{ab['speedup_vs_plain'][k]:.2f}x | {ab['loss'][k]:.4f} |")
         if 'fast_vs_plain' in ab:
             d = ab['fast_vs_plain']

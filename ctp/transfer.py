@@ -118,6 +118,8 @@ def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module 
     p = prompt_embeds(prompt)
     return '' if p is None else fingerprint(p.detach().float().cpu().contiguous().numpy().tobytes())
 
+def _as_stored(settings:dict)->dict: return json.loads(json.dumps(settings, default=str))   # as the file holds them
+
 class ResultStore:
     "Transfer results keyed by (prompt id, model variant, eval set), kept in one JSON file."
     def __init__(self, path:str|Path,         # the JSON file (created on the first row)
@@ -129,7 +131,7 @@ class ResultStore:
             if js.get('format') != STORE_FORMAT: raise ConfigError(f"{str(self.path)!r} is not a ctp transfer store (format {js.get('format')!r})")
             have = js.get('settings') or {}
             if settings is not None:
-                norm = json.loads(json.dumps(settings, default=str))       # as the file will hold them
+                norm = _as_stored(settings)
                 diff = {k: (have.get(k), norm.get(k)) for k in set(have) | set(norm) if have.get(k) != norm.get(k)}
                 if diff: raise ConfigError(f"the store {str(self.path)!r} was made with other settings ("
                                            + ', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in sorted(diff.items()))
@@ -175,7 +177,7 @@ class ResultStore:
         "Take in the rows another process wrote to the file since this one last read it (call under the lock)."
         if not self.path.exists(): return
         js = load_json(self.path)
-        if self.settings and js.get('settings') and js['settings'] != json.loads(json.dumps(self.settings, default=str)):
+        if self.settings and js.get('settings') and js['settings'] != _as_stored(self.settings):
             raise ConfigError(f"the store {str(self.path)!r} was written meanwhile with other settings ({js['settings']!r})")
         have = {(r['prompt'], r['model'], r['eval']) for r in self.rows}
         self.rows += [r for r in js['rows'] if (r['prompt'], r['model'], r['eval']) not in have]
@@ -375,15 +377,12 @@ def plot_matrix(m:Matrix,               # the matrix
     ax.set_xticks(range(len(m.cols)), [str(c) for c in m.cols], rotation=30, ha='right', fontsize=8)
     ax.set_yticks(range(len(m.rows)), [str(r) for r in m.rows], fontsize=8)
     ax.set_xlabel(m.col_name); ax.set_ylabel(m.row_name); ax.set_title(m.title, fontsize=9)
-    s = np.log(a) if log else a
-    lo, hi = (np.nanmin(s), np.nanmax(s)) if np.isfinite(s).any() else (0, 1)
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             if np.isfinite(a[i, j]):
-                frac = (s[i, j] - lo) / (hi - lo + 1e-12)
-                light = frac < 0.5 if cmap.endswith('_r') else frac > 0.5         # viridis is light at its top end
+                r, g, b, _ = im.cmap(im.norm(a[i, j]))                         # the cell's own colour, whatever the map and scale
                 ax.text(j, i, m.fmt.format(a[i, j]), ha='center', va='center', fontsize=7,
-                        color=('black' if light else 'white') if 'viridis' in cmap else 'black')
+                        color='black' if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else 'white')
     fig.colorbar(im, ax=ax, fraction=0.05)
     fig.tight_layout()
     if path is not None:
