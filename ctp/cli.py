@@ -169,6 +169,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           init:str='vocab',         # initialisation: vocab, sample, random
           eval_every:int=30,        # steps between validation perplexities
           seed:int=0,               # seed of the data order and of the initialisation
+          recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Train a soft prompt on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.data import load_corpus, token_blocks
@@ -180,7 +181,8 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
     cfg = TrainConfig(n_tokens=n_tokens, init=init, lr=lr, steps=steps, batch_size=batch_size, seq_len=seq_len,
-                      warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=max(1, min(eval_every, 30)), seed=seed)
+                      warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=max(1, min(eval_every, 30)), seed=seed,
+                      recompute=recompute)
     m, tok = open_model(model, level, device=device)
     tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len)
     va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks)
@@ -328,18 +330,20 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               max_blocks:int=20,        # at most this many test blocks per corpus (0: all)
               calib_n:int=16,           # calibration blocks of 512 tokens for SparseGPT/GPTQ
               seed:int=0,               # seed of calibration, data order and initialisation
+              recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a soft prompt, evaluate again, and write a report."
     from ctp.compress import Level
     from ctp.data import load_corpus, token_blocks
     from ctp.evaluate import evaluate_suite, suite_table
-    from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, load_prompt
+    from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, load_prompt, SAME_RESULT
     from ctp.models import load_model
     t_start = time.time()
     lvl = str(Level.parse(level))
     if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
     cfg = TrainConfig(n_tokens=n_tokens, lr=lr, steps=steps, batch_size=batch_size, seq_len=seq_len,
-                      warmup=min(10, steps // 10), eval_every=max(1, steps // 4), checkpoint_every=max(1, min(25, steps // 4)), seed=seed)
+                      warmup=min(10, steps // 10), eval_every=max(1, steps // 4), checkpoint_every=max(1, min(25, steps // 4)), seed=seed,
+                      recompute=recompute)
     config = dict(model=model, level=lvl, corpus=corpus, unseen=unseen, tasks=_csv(tasks), n=n, train=cfg,
                   eval_seq_len=eval_seq_len, max_blocks=max_blocks, calib_n=calib_n, seed=seed)
     out = Path(out)
@@ -348,7 +352,8 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
     cfg_file = out/'config.json'
     if cfg_file.exists():
         old = load_json(cfg_file)
-        if old != json.loads(json.dumps(config, default=lambda o: o.__dict__)):
+        same = lambda c: {**c, 'train': {k: v for k, v in c['train'].items() if k not in SAME_RESULT}}   # how, not what
+        if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
             raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
         print(f'resuming the run in {out}')
     else: save_json(config, cfg_file)

@@ -111,17 +111,33 @@ def forward_with_prompt(model,                # a causal LM
     return out.logits[:, -K:]
 
 # %% ../nbs/03_evaluate.ipynb #a3ef963e
+def _checkpointed(model, on:bool):
+    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
+    import contextlib
+    from torch.utils.checkpoint import checkpoint
+    from transformers.modeling_layers import GradientCheckpointingLayer
+    @contextlib.contextmanager
+    def ctx():
+        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)] if on else []
+        if on and not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
+        for l in layers: l.forward = (lambda *a, _f=l.forward, **k: checkpoint(_f, *a, use_reentrant=False, **k))
+        try: yield
+        finally:
+            for l in layers: del l.forward
+    return ctx()
+
 def lm_loss(model,                  # a causal LM
             input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
             attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
             prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
-            fast:bool=False         # use `fast_lm_loss` (same value and gradient, less work; falls back where unsupported)
+            fast:bool=False,        # use `fast_lm_loss` (same value and gradient, less work; falls back where unsupported)
+            checkpoint:bool=False   # recompute each layer's activations in the backward pass (same result, less memory, more time)
            )->tuple[torch.Tensor, int]:
     "`(sum_nll, n_tokens)`: summed next-token loss over the input positions (prompt and padding excluded)."
-    if fast: return fast_lm_loss(model, input_ids, attention_mask, prompt)
+    if fast: return fast_lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
     input_ids, mask = _check_ids(input_ids, attention_mask)
     if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
-    logits = forward_with_prompt(model, input_ids, mask, prompt)
+    with _checkpointed(model, checkpoint): logits = forward_with_prompt(model, input_ids, mask, prompt)
     dev = logits.device
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     keep = (mask[:, :-1] * mask[:, 1:]).bool()
@@ -173,21 +189,6 @@ def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False):
     with _checkpointed(base, checkpoint):
         return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
 
-def _checkpointed(model, on:bool):
-    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
-    import contextlib
-    from torch.utils.checkpoint import checkpoint
-    from transformers.modeling_layers import GradientCheckpointingLayer
-    @contextlib.contextmanager
-    def ctx():
-        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)] if on else []
-        if on and not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
-        for l in layers: l.forward = (lambda *a, _f=l.forward, **k: checkpoint(_f, *a, use_reentrant=False, **k))
-        try: yield
-        finally:
-            for l in layers: del l.forward
-    return ctx()
-
 class _FusedNLL(torch.autograd.Function):
     "Summed cross-entropy of `h @ W.T + b` against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
     @staticmethod
@@ -228,7 +229,7 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
                  checkpoint:bool=False   # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
                 )->tuple[torch.Tensor, int]:
     "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
-    if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt)
+    if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
     input_ids, mask = _check_ids(input_ids, attention_mask)
     if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
     chunk = int(check_range('chunk', chunk, 0))

@@ -20,8 +20,8 @@ from .models import model_name
 from .evaluate import prompt_embeds, forward_with_prompt, lm_loss, perplexity
 
 # %% auto #0
-__all__ = ['INITS', 'CKPT_JSON', 'PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_metadata', 'SoftPrompt',
-           'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed', 'train_prompt', 'save_prompt',
+__all__ = ['INITS', 'CKPT_JSON', 'SAME_RESULT', 'PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_metadata',
+           'SoftPrompt', 'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed', 'train_prompt', 'save_prompt',
            'read_prompt_metadata', 'load_prompt', 'PromptCache', 'to_peft', 'from_peft', 'lora_params_per_rank',
            'lora_rank_for', 'train_lora', 'recovery', 'plot_curves']
 
@@ -119,6 +119,7 @@ class TrainConfig:
     eval_blocks:int=16      # validation blocks used
     seed:int=0              # seed of the data order (and of 'sample'/'random' inits)
     checkpoint_every:int=30 # steps between checkpoints (when a checkpoint folder is given)
+    recompute:bool=False    # recompute activations in the backward pass: far less memory on long blocks, ~1/3 more time
 
     def __post_init__(self):
         for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every'):
@@ -139,6 +140,8 @@ class TrainConfig:
         check_range('eval_blocks', self.eval_blocks, 1)
         check_range('seed', self.seed, 0, 2**32 - 1)
         check_range('checkpoint_every', self.checkpoint_every, 1)
+        if not isinstance(self.recompute, (bool, np.bool_)): raise ConfigError(f"recompute must be True or False, got {self.recompute!r}")
+        self.recompute = bool(self.recompute)
 
     def lr_at(self, step:int)->float:
         "Learning rate of optimizer step `step` (0-based): linear warm-up, then linear decay towards 0."
@@ -224,10 +227,12 @@ def _load_checkpoint(folder:Path, kind:str, params:dict, best:dict, opt, sched, 
         raise PromptFileError(f"damaged checkpoint in {str(folder)!r} ({type(e).__name__}: {str(e)[:120]}); "
                               f"delete the folder to start the run afresh") from None
 
+SAME_RESULT = ('recompute',)   # settings of how a step is computed, not of what: a run may resume with them changed
+
 def _restore(folder:Path, js:dict, kind:str, params:dict, best:dict, opt, sched, config:TrainConfig, data_fp:str)->dict:
     if js['kind'] != kind: raise PromptFileError(f"checkpoint in {str(folder)!r} is from a {js['kind']} run, not a {kind} run")
     mine = dataclasses.asdict(config)
-    diff = {k: (js['config'].get(k), v) for k, v in mine.items() if js['config'].get(k) != v}
+    diff = {k: (js['config'].get(k), v) for k, v in mine.items() if k not in SAME_RESULT and js['config'].get(k) != v}
     if diff: raise ConfigError(f"checkpoint in {str(folder)!r} was made with other settings "
                                f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                                f"use the same TrainConfig or another checkpoint folder")
@@ -384,7 +389,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     rank, world = init_distributed()
     # several processes: DDP averages the prompt's gradient over them (see "Several processes")
     trained = prompt if world == 1 else DistributedDataParallel(prompt, device_ids=[dev] if dev.type == 'cuda' else None)
-    loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True)   # same loss and gradient, less work (03_evaluate)
+    loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
     try: res = _fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
@@ -617,7 +622,7 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
         pm = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha or r, lora_dropout=0.0, target_modules=targets,
                                               bias='none', task_type='CAUSAL_LM'))
     params = {n: p for n, p in pm.named_parameters() if 'lora_' in n}
-    loss_fn = lambda b: lm_loss(pm, b)
+    loss_fn = lambda b: lm_loss(pm, b, checkpoint=config.recompute)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(pm, vb, batch_size=config.batch_size)
     res = _fit(pm, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'lora', checkpoint_dir, on_step, desc='lora')

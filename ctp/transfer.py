@@ -472,7 +472,7 @@ def train_multilevel(models:dict,             # level name -> frozen causal LM (
                               f"with other weights or seed; use the same levels or another checkpoint folder")
         save_json(plan, folder/'levels.json')
         if (folder/CKPT_JSON).exists(): state['step'] = int(load_json(folder/CKPT_JSON)['step'])
-    def loss_fn(b): return lm_loss(models[sched(state['step'])], b, prompt=prompt)
+    def loss_fn(b): return lm_loss(models[sched(state['step'])], b, prompt=prompt, fast=True, checkpoint=config.recompute)
     def eval_fn(vb):
         with torch.no_grad():
             return math.exp(sum(math.log(perplexity(m, vb, prompt=prompt, batch_size=config.batch_size)) for m in ms) / len(ms))
