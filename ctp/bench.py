@@ -116,7 +116,14 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
     return model.eval(), tok
 
 # %% ../nbs/10_bench.ipynb #21d19741
-VARIANTS = ('peft', 'ctp all-logits', 'ctp plain', 'ctp +shared-kv', 'ctp +fused-loss', 'ctp fast', 'ctp fast+ckpt')
+VARIANTS = ('peft', 'ctp all-logits', 'ctp plain', 'ctp +shared-kv', 'ctp +fused-loss', 'ctp fast masked-attn', 'ctp fast', 'ctp fast+ckpt')
+
+def _masked_attn(f):
+    "Call `f` with the padded causal prompt attention off (the explicit-mask kernel at every length)."
+    import ctp.evaluate as ev
+    old, ev.PAD_CAUSAL_MIN = ev.PAD_CAUSAL_MIN, 10**12
+    try: return f()
+    finally: ev.PAD_CAUSAL_MIN = old
 
 def peft_prompt_model(model,         # the frozen causal LM
                       prompt:torch.Tensor): # [P, H] initial prompt values (copied into PEFT's prompt encoder)
@@ -169,6 +176,7 @@ def train_variants(model,                 # the frozen causal LM
             'ctp +shared-kv': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=0),
             'ctp +fused-loss': lambda: fast_lm_loss(model, x, mask, w, share_prefix=False, chunk=chunk),
             'ctp fast': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=chunk),
+            'ctp fast masked-attn': lambda: _masked_attn(lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=chunk)),
             'ctp fast+ckpt': lambda: fast_lm_loss(model, x, mask, w, share_prefix=True, chunk=chunk, checkpoint=True)}
     for n in names:
         if n != 'peft': fns[n] = ctp_step(impl[n])

@@ -15,9 +15,10 @@ from .models import model_name
 from .data import Example, load_corpus, load_task, token_blocks, TASKS, CORPORA
 
 # %% auto #0
-__all__ = ['FAST_ARCHS', 'CHANCE', 'prompt_embeds', 'max_context', 'position_ids_from_mask', 'forward_with_prompt', 'lm_loss',
-           'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'perplexity', 'corpus_perplexity', 'encode_pair',
-           'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite', 'suite_table', 'plot_suite']
+__all__ = ['FAST_ARCHS', 'PAD_CAUSAL_MIN', 'CHANCE', 'prompt_embeds', 'max_context', 'position_ids_from_mask',
+           'forward_with_prompt', 'lm_loss', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'perplexity',
+           'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
+           'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #56d4a74b
 def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
@@ -177,6 +178,38 @@ def _prefix_update(self, key_states, value_states, *args, **kwargs):
     "A cache layer's update that returns prefix + new keys/values and stores nothing (so a recomputed layer sees the same)."
     return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
 
+PAD_CAUSAL_MIN = 768   # text tokens from which the prompt's keys are attended with a padded causal kernel (CPU; 1 on a GPU)
+
+def _prefix_causal_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None, **kwargs):
+    "SDPA of T text queries over S = P + T keys (prefix first, no padding): queries padded in front, a square causal kernel."
+    from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
+    T, S = query.shape[2], key.shape[2]
+    if S <= T or dropout or kwargs.get('position_bias') is not None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs)
+    g = getattr(module, 'num_key_value_groups', 1)
+    key, value = repeat_kv(key, g), repeat_kv(value, g)
+    q = F.pad(query, (0, 0, S - T, 0))                           # text row i is row S - T + i of a square causal mask
+    out = F.scaled_dot_product_attention(q, key, value, is_causal=True, scale=scaling)[:, :, S - T:]
+    return out.transpose(1, 2).contiguous(), None
+
+def _register_prefix_attention():
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    AttentionInterface.register('ctp_prefix_sdpa', _prefix_causal_sdpa)
+    AttentionMaskInterface.register('ctp_prefix_sdpa', sdpa_mask)
+_register_prefix_attention()
+
+def _attn_impl(config, name):
+    "Context: `config` uses attention implementation `name` (None: unchanged)."
+    import contextlib
+    @contextlib.contextmanager
+    def ctx():
+        old = config._attn_implementation
+        if name: config._attn_implementation = name
+        try: yield
+        finally: config._attn_implementation = old
+    return ctx()
+
 def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False):
     "Last hidden states [B, T, H] of the text, its prompt `p` [P, H] run once and its keys/values shared by every row."
     from transformers.cache_utils import DynamicCache
@@ -186,7 +219,10 @@ def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False):
     for l in kv.layers:
         l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
         l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
-    with _checkpointed(base, checkpoint):
+    T = input_ids.shape[1]
+    padded = (base.config._attn_implementation == 'sdpa' and not checkpoint and bool(full.all())
+              and T >= (1 if input_ids.device.type == 'cuda' else PAD_CAUSAL_MIN))
+    with _checkpointed(base, checkpoint), _attn_impl(base.config, 'ctp_prefix_sdpa' if padded else None):
         return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
 
 class _FusedNLL(torch.autograd.Function):
