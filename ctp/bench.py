@@ -536,7 +536,7 @@ def bench_table(res:dict # a `run_bench` result
         for k in VARIANTS:
             if k in ab['tokens_per_s']:
                 L.append(f"| {k} | {ab['median_s'][k]:.3f} | {ab['tokens_per_s'][k]:.1f} | {_ranged(ab['speedup_vs_peft'][k], ab.get('speedup_range', {}).get(k))} | "
-                         f"{ab['speedup_vs_plain'][k]:.2f}x | {ab['loss'][k]:.4f} |")
+                         f"{_ranged(ab['speedup_vs_plain'][k]) if 'speedup_vs_plain' in ab else '-'} | {ab['loss'][k]:.4f} |")   # '-': ctp plain not run
         if 'fast_vs_plain' in ab:
             d = ab['fast_vs_plain']
             L.append(f"\nfast vs plain on this batch: |loss difference| {d['loss_diff']:.1e}, max |gradient difference| {d['grad_max_diff']:.1e} (largest gradient entry {d['grad_max']:.1e})")
