@@ -210,7 +210,7 @@ def _attn_impl(config, name):
         finally: config._attn_implementation = old
     return ctx()
 
-def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False):
+def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False, padded_attn:bool|None=None):
     "Last hidden states [B, T, H] of the text, its prompt `p` [P, H] run once and its keys/values shared by every row."
     from transformers.cache_utils import DynamicCache
     B, P = input_ids.shape[0], p.shape[0]
@@ -220,8 +220,8 @@ def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False):
         l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
         l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
     T = input_ids.shape[1]
-    padded = (base.config._attn_implementation == 'sdpa' and not checkpoint and bool(full.all())
-              and T >= (1 if input_ids.device.type == 'cuda' else PAD_CAUSAL_MIN))
+    if padded_attn is None: padded_attn = T >= (1 if input_ids.device.type == 'cuda' else PAD_CAUSAL_MIN)
+    padded = padded_attn and base.config._attn_implementation == 'sdpa' and not checkpoint and bool(full.all())
     with _checkpointed(base, checkpoint), _attn_impl(base.config, 'ctp_prefix_sdpa' if padded else None):
         return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
 
@@ -262,7 +262,8 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
                  prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
                  share_prefix:bool=True, # run the prompt once per batch and share its keys/values across rows
                  chunk:int=512,          # targets per chunk of the fused head + loss (0: plain head and cross-entropy)
-                 checkpoint:bool=False   # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
+                 checkpoint:bool=False,  # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
+                 padded_attn:bool|None=None # text-to-prompt attention by the padded causal kernel (None: from PAD_CAUSAL_MIN text tokens)
                 )->tuple[torch.Tensor, int]:
     "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
     if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
@@ -278,7 +279,7 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     base = model.base_model
     full = torch.cat([mask.new_ones(B, P), mask], dim=1)
     pos = position_ids_from_mask(full)
-    if P and share_prefix: h = _prefix_hidden(base, p, input_ids, full, pos, checkpoint)
+    if P and share_prefix: h = _prefix_hidden(base, p, input_ids, full, pos, checkpoint, padded_attn)
     else:
         e = _embedding(model)(input_ids)
         if P: e = torch.cat([p[None].expand(B, -1, -1), e], dim=1)
