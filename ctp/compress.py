@@ -14,10 +14,10 @@ from .core import *
 from .models import load_model, model_name, DEFAULT_MODEL
 
 # %% auto #0
-__all__ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'Level', 'target_linears',
-           'check_level_fits', 'LayerStats', 'effective_weight', 'CompressionReport', 'compression_report',
-           'magnitude_prune', 'compress', 'model_level', 'stored_size_bytes', 'save_compressed', 'compression_info',
-           'load_compressed', 'compressed_dir', 'get_compressed']
+__all__ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'BNB_TESTED', 'Level',
+           'target_linears', 'check_level_fits', 'LayerStats', 'effective_weight', 'CompressionReport',
+           'compression_report', 'magnitude_prune', 'pin_bnb_cpu_path', 'compress', 'model_level', 'stored_size_bytes',
+           'save_compressed', 'compression_info', 'load_compressed', 'compressed_dir', 'get_compressed']
 
 # %% ../nbs/04_compress.ipynb #ce75b749
 PRUNE_METHODS = ('sparsegpt', 'wanda', 'magnitude')
@@ -394,6 +394,26 @@ def _patched_llmcompressor(keep_zeros:bool=False):
     finally:
         for mod, name, f in saved: setattr(mod, name, f)
 
+# %% ../nbs/04_compress.ipynb #4c02445e
+BNB_TESTED = '0.50.2'  # the bitsandbytes version whose CPU 4-bit path `pin_bnb_cpu_path` was written for
+
+def pin_bnb_cpu_path(model:nn.Module # a model whose bitsandbytes 4-bit layers to pin (others are left alone)
+                    )->nn.Module:
+    "Keep every bitsandbytes 4-bit layer on the portable fp32 path with autograd, whatever the CPU."
+    import bitsandbytes as bnb
+    layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    if not layers: return model
+    if bnb.__version__ != BNB_TESTED:
+        raise CompressionError(f"ctp's bitsandbytes adapter was written for bitsandbytes {BNB_TESTED} (it turns off "
+                               f"the AVX512-BF16 packed CPU path); found {bnb.__version__}: pip install bitsandbytes=={BNB_TESTED}")
+    from bitsandbytes.functional import _convert_weight_packed_for_cpu_inverse
+    for m in layers:
+        m.support_avx512bf16_for_cpu = False
+        qs = m.weight.quant_state
+        if qs is not None and getattr(qs, 'packing_format_for_cpu', False):
+            m.weight.data, m.weight.quant_state = _convert_weight_packed_for_cpu_inverse(m.weight.data, qs)
+    return model
+
 # %% ../nbs/04_compress.ipynb #f8582abf
 _IGNORE = ['re:.*lm_head']
 
@@ -495,7 +515,7 @@ def _to_bnb(model, fmt:str):
     with tempfile.TemporaryDirectory() as d:
         PreTrainedModel.save_pretrained(model, d)         # plain safetensors, past llm-compressor's save wrapper
         q = AutoModelForCausalLM.from_pretrained(d, quantization_config=cfg, device_map={'': dev}, dtype=dt)
-    return q
+    return pin_bnb_cpu_path(q)
 
 def _check_compressible(model):
     if getattr(model.config, 'ctp_level', 'dense') != 'dense' or getattr(model, 'hf_quantizer', None) is not None or \
@@ -660,7 +680,8 @@ def load_compressed(path:str|Path,      # a folder written by `save_compressed`
     if info['format'] == 'compressed-tensors':
         from compressed_tensors.offload import remove_dispatch
         remove_dispatch(model, onload_tensors=True)      # decompression leaves offloading wrappers: plain modules again
-    if info['format'] != 'bitsandbytes': model.to(dev)
+    if info['format'] == 'bitsandbytes': pin_bnb_cpu_path(model)
+    else: model.to(dev)
     model.config.ctp_level, model.config.ctp_name = info['level'], info['name']
     tok = None
     if (p/'tokenizer_config.json').exists():
