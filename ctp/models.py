@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_models.ipynb #4ba72f22
 from __future__ import annotations
-import importlib.util, os, shutil, tempfile, time, warnings
+import hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
 from pathlib import Path
 from pickle import UnpicklingError    # the exception only: weights are never unpickled beyond plain tensors
 import torch
@@ -15,8 +15,55 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_N
 from .core import *
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'DEFAULT_MODEL', 'TINY_ARCHS', 'embedded_model_dir', 'is_causal_lm', 'load_model', 'model_name',
-           'tiny_tokenizer', 'tiny_model']
+__all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
+           'tokenizer_fingerprint', 'embedded_model_dir', 'is_causal_lm', 'load_model', 'model_name', 'tiny_tokenizer',
+           'tiny_model', 'tiny_gguf']
+
+# %% ../nbs/01_models.ipynb #96f40200
+def plain_after_gguf(model # a model transformers loaded from a GGUF file (dequantized)
+                    ):
+    "Make a GGUF-loaded model a plain model: no quantizer and no quantization config left behind."
+    model.hf_quantizer = None                       # its weights are plain floats now
+    if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
+    return model
+
+# %% ../nbs/01_models.ipynb #6e613b85
+PROBE_TEXT = ("The capital of France is Paris, and the city is known for its art, food and history. "
+              "Many people who live there work in the center of the country, where most of the old buildings stand.")
+
+def check_tokenizer(tokenizer,          # a Hugging Face tokenizer
+                    name:str='model',   # what to call the model in the error
+                    text:str=PROBE_TEXT # an English text to probe with
+                   ):
+    "Refuse a tokenizer that splits words its own vocabulary holds whole, or that does not decode back to the text."
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    back = tokenizer.decode(ids)
+    if back.strip() != text.strip():
+        raise ModelError(f"the tokenizer of {name!r} does not give the text back: {text[:40]!r} -> {back[:40]!r}; "
+                         "pass the model's original tokenizer with tokenizer= (a folder or hub id)")
+    if not getattr(tokenizer, 'is_fast', False): return tokenizer     # no offsets: only the round trip is checked
+    offs = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)['offset_mapping']
+    vocab = tokenizer.get_vocab()
+    whole, split = 0, []
+    for w in re.finditer(r'[A-Za-z]+', text):
+        if w.start() == 0 or not any(p + w.group() in vocab for p in ('Ġ', '▁')): continue
+        whole += 1
+        pieces = [(a, b) for a, b in offs if b > a and a < w.end() and b > w.start()]
+        if len(pieces) > 1: split.append(''.join(text[max(a, w.start() - 1):b] for a, b in pieces[:4]).strip())
+    if whole >= 3 and len(split) > whole / 2:
+        pieces = [tokenizer.convert_ids_to_tokens(i) for i in ids[:12]]
+        raise ModelError(f"the tokenizer of {name!r} splits {len(split)} of {whole} words that its own vocabulary holds "
+                         f"whole (e.g. {split[0]!r}); it encodes {text[:30]!r} as {pieces}: it was probably rebuilt "
+                         f"wrongly (as transformers does for some GGUF files). Pass the model's original tokenizer "
+                         f"with tokenizer= (a folder or hub id)")
+    return tokenizer
+
+def tokenizer_fingerprint(tokenizer # a Hugging Face tokenizer
+                         )->str:
+    "A short hash of what the tokenizer does: the ids of a probe text, its size and its special tokens."
+    ids = tokenizer(PROBE_TEXT).input_ids
+    facts = [ids, len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:16]
 
 # %% ../nbs/01_models.ipynb #577302a5
 EMBEDDED = {
@@ -46,8 +93,7 @@ def embedded_model_dir(name:str=DEFAULT_MODEL # an embedded model's short name
         warnings.simplefilter('ignore')
         model = AutoModelForCausalLM.from_pretrained(src, gguf_file=spec['gguf'], dtype=torch.float32)
         tok = AutoTokenizer.from_pretrained(src, gguf_file=spec['gguf'])
-    model.hf_quantizer = None                       # the weights are now plain fp32
-    if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
+    plain_after_gguf(model)
     tok.eos_token = spec['eos']; tok.pad_token = spec['eos']
     model.config.eos_token_id = model.generation_config.eos_token_id = tok.eos_token_id
     model.config.pad_token_id = model.generation_config.pad_token_id = tok.pad_token_id
@@ -97,6 +143,7 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
                device:str|torch.device='auto',   # 'auto', 'cpu', 'cuda', ...
                gguf_file:str|None=None,          # GGUF file name inside a folder or hub repository
                trust_remote_code:bool=False,     # run a hub repository's own model code (off unless asked)
+               tokenizer:str|None=None,          # folder or hub id to take the tokenizer from (default: the model's own)
                **kwargs                          # passed on to `from_pretrained`
               ):
     "Load a causal LM and its tokenizer; returns `(model, tokenizer)` with the model in eval mode."
@@ -124,8 +171,17 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
         except (OSError, SafetensorError) as e:
             raise ModelError(f"cannot read the weights of {name_or_path!r}: {' '.join(str(e).split())[:200]}; allowed: "
                              f"a complete safetensors (or weights-only .bin) checkpoint") from None
-        tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf, trust_remote_code=trust_remote_code)
-    if getattr(model, 'hf_quantizer', None) is not None and gguf: model.hf_quantizer = None
+        if tokenizer is None: tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf, trust_remote_code=trust_remote_code)
+        else:
+            try: tok = AutoTokenizer.from_pretrained(str(Path(tokenizer).expanduser()) if Path(tokenizer).expanduser().exists() else tokenizer,
+                                                     trust_remote_code=trust_remote_code)
+            except (OSError, ValueError) as e:
+                raise ModelError(f"cannot load the tokenizer {tokenizer!r}: {str(e).splitlines()[0][:200]}") from None
+    if gguf: plain_after_gguf(model)
+    check_tokenizer(tok, name_or_path if tokenizer is None else tokenizer)
+    if len(tok) > model.get_input_embeddings().num_embeddings:
+        raise ModelError(f"the tokenizer has {len(tok)} tokens but {name_or_path!r} has embeddings for "
+                         f"{model.get_input_embeddings().num_embeddings}: not this model's tokenizer")
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     if 'device_map' not in kwargs: model.to(dev)
     model.eval()
@@ -194,3 +250,41 @@ def tiny_model(arch:str='llama',   # one of TINY_ARCHS
     model.config.ctp_name = f'tiny-{arch}'
     model.generation_config.pad_token_id = tok.pad_token_id
     return model.eval(), tok
+
+# %% ../nbs/01_models.ipynb #7ab131d3
+def tiny_gguf(path:str|Path,      # the .gguf file to write
+              hidden_size:int=64, # model width
+              layers:int=2,       # number of decoder layers
+              heads:int=4,        # attention heads
+              seed:int=0):        # seed of the random weights
+    "Write `tiny_model('llama')` as an fp32 GGUF file with its BPE tokenizer (as llama.cpp lays it out); returns `(model, tokenizer)`."
+    import gguf
+    m, tok = tiny_model('llama', hidden_size=hidden_size, layers=layers, heads=heads, seed=seed)
+    c = m.config
+    w = gguf.GGUFWriter(str(path), 'llama')
+    w.add_context_length(c.max_position_embeddings); w.add_embedding_length(c.hidden_size)
+    w.add_block_count(c.num_hidden_layers); w.add_feed_forward_length(c.intermediate_size)
+    w.add_head_count(c.num_attention_heads); w.add_head_count_kv(c.num_key_value_heads)
+    w.add_rope_dimension_count(c.hidden_size // c.num_attention_heads); w.add_rope_freq_base(c.rope_parameters['rope_theta'])
+    w.add_layer_norm_rms_eps(c.rms_norm_eps); w.add_vocab_size(c.vocab_size)
+    js = json.loads(tok.backend_tokenizer.to_str())
+    vocab = sorted(js['model']['vocab'].items(), key=lambda kv: kv[1])
+    w.add_tokenizer_model('gpt2'); w.add_token_list([t for t, _ in vocab])
+    w.add_token_types([3 if t in tok.all_special_tokens else 1 for t, _ in vocab])
+    w.add_token_merges([' '.join(p) if isinstance(p, list) else p for p in js['model']['merges']])
+    w.add_bos_token_id(tok.bos_token_id); w.add_eos_token_id(tok.eos_token_id); w.add_pad_token_id(tok.pad_token_id)
+    names = {'model.embed_tokens.weight': 'token_embd.weight', 'model.norm.weight': 'output_norm.weight'}
+    per = {'self_attn.q_proj': 'attn_q', 'self_attn.k_proj': 'attn_k', 'self_attn.v_proj': 'attn_v', 'self_attn.o_proj': 'attn_output',
+           'mlp.gate_proj': 'ffn_gate', 'mlp.up_proj': 'ffn_up', 'mlp.down_proj': 'ffn_down', 'input_layernorm': 'attn_norm', 'post_attention_layernorm': 'ffn_norm'}
+    for i in range(c.num_hidden_layers):
+        for k, v in per.items(): names[f'model.layers.{i}.{k}.weight'] = f'blk.{i}.{v}.weight'
+    sd = m.state_dict()
+    # llama.cpp stores q and k with the two rotary halves interleaved per head; transformers undoes it on load
+    def perm(t, n): return t.reshape(n, 2, t.shape[0] // n // 2, *t.shape[1:]).swapaxes(1, 2).reshape(t.shape)
+    for k, g in names.items():
+        t = sd[k].float()
+        if 'q_proj' in k: t = perm(t, c.num_attention_heads)
+        if 'k_proj' in k: t = perm(t, c.num_key_value_heads)
+        w.add_tensor(g, t.numpy())
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    return m, tok
