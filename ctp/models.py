@@ -17,7 +17,7 @@ from .core import *
 # %% auto #0
 __all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
            'tokenizer_fingerprint', 'embedded_model_dir', 'is_causal_lm', 'load_model', 'model_name', 'tiny_tokenizer',
-           'tiny_model', 'tiny_gguf']
+           'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
 
 # %% ../nbs/01_models.ipynb #96f40200
 def plain_after_gguf(model # a model transformers loaded from a GGUF file (dequantized)
@@ -138,6 +138,25 @@ def _resolve(name_or_path:str, gguf_file:str|None):
         raise ModelError(f"no such model path {name_or_path!r}; allowed: an existing folder or .gguf file, a hub id like 'org/name', or one of {', '.join(EMBEDDED)}")
     return name_or_path, gguf_file, False
 
+def _checked_tokenizer(name, src, gguf, tokenizer, trust_remote_code):
+    "The model's tokenizer (or the one named by `tokenizer`), checked; a GGUF SentencePiece tokenizer that fails is rebuilt."
+    if tokenizer is not None:
+        t = str(Path(tokenizer).expanduser()) if Path(tokenizer).expanduser().exists() else str(tokenizer)
+        try: tok = AutoTokenizer.from_pretrained(t, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as e:
+            raise ModelError(f"cannot load the tokenizer {str(tokenizer)!r}: {str(e).splitlines()[0][:200]}") from None
+        return check_tokenizer(tok, str(tokenizer))
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf, trust_remote_code=trust_remote_code)
+    try: return check_tokenizer(tok, name)
+    except ModelError as e:
+        if not gguf: raise
+        try: fixed = gguf_tokenizer(Path(src)/gguf)
+        except ModelError: raise e from None
+        check_tokenizer(fixed, name)
+        print(f"ctp: the tokenizer transformers built from {gguf} failed the check ({str(e).split(';')[0]}); "
+              f"rebuilt it from the file's SentencePiece vocabulary and scores (ctp.models.gguf_tokenizer)")
+        return fixed
+
 def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local folder or .gguf file
                dtype:str|torch.dtype='auto',     # 'auto' (fp32 on CPU, bf16 on GPU), 'fp32', 'fp16', 'bf16'
                device:str|torch.device='auto',   # 'auto', 'cpu', 'cuda', ...
@@ -163,6 +182,7 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
         if not is_causal_lm(config):
             raise ModelError(f"{name_or_path!r} is a {config.model_type!r} model, not a causal LM; allowed: "
                              f"decoder-only model types with a causal-LM head, e.g. llama, opt, gpt2, qwen2, mistral")
+        tok = _checked_tokenizer(name_or_path, src, gguf, tokenizer, trust_remote_code)   # before any weights are read
         try: model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dt, trust_remote_code=trust_remote_code, **kwargs)
         except UnpicklingError as e:
             why = next((l.strip() for l in str(e).splitlines() if 'GLOBAL' in l), 'refused by weights_only')
@@ -171,14 +191,7 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
         except (OSError, SafetensorError) as e:
             raise ModelError(f"cannot read the weights of {name_or_path!r}: {' '.join(str(e).split())[:200]}; allowed: "
                              f"a complete safetensors (or weights-only .bin) checkpoint") from None
-        if tokenizer is None: tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf, trust_remote_code=trust_remote_code)
-        else:
-            try: tok = AutoTokenizer.from_pretrained(str(Path(tokenizer).expanduser()) if Path(tokenizer).expanduser().exists() else tokenizer,
-                                                     trust_remote_code=trust_remote_code)
-            except (OSError, ValueError) as e:
-                raise ModelError(f"cannot load the tokenizer {tokenizer!r}: {str(e).splitlines()[0][:200]}") from None
     if gguf: plain_after_gguf(model)
-    check_tokenizer(tok, name_or_path if tokenizer is None else tokenizer)
     if len(tok) > model.get_input_embeddings().num_embeddings:
         raise ModelError(f"the tokenizer has {len(tok)} tokens but {name_or_path!r} has embeddings for "
                          f"{model.get_input_embeddings().num_embeddings}: not this model's tokenizer")
@@ -261,8 +274,9 @@ def tiny_gguf(path:str|Path,      # the .gguf file to write
               hidden_size:int=64, # model width
               layers:int=2,       # number of decoder layers
               heads:int=4,        # attention heads
-              seed:int=0):        # seed of the random weights
-    "Write `tiny_model('llama')` as an fp32 GGUF file with its BPE tokenizer (as llama.cpp lays it out); returns `(model, tokenizer)`."
+              seed:int=0,         # seed of the random weights
+              spm:bool=False):    # store the vocabulary SentencePiece-style ('llama': '▁' pieces and scores) instead of BPE merges
+    "Write `tiny_model('llama')` as an fp32 GGUF file with its tokenizer (as llama.cpp lays it out); returns `(model, tokenizer)`."
     import gguf
     m, tok = tiny_model('llama', hidden_size=hidden_size, layers=layers, heads=heads, seed=seed)
     c = m.config
@@ -274,9 +288,13 @@ def tiny_gguf(path:str|Path,      # the .gguf file to write
     w.add_layer_norm_rms_eps(c.rms_norm_eps); w.add_vocab_size(c.vocab_size)
     js = json.loads(tok.backend_tokenizer.to_str())
     vocab = sorted(js['model']['vocab'].items(), key=lambda kv: kv[1])
-    w.add_tokenizer_model('gpt2'); w.add_token_list([t for t, _ in vocab])
+    merges = [' '.join(p) if isinstance(p, list) else p for p in js['model']['merges']]
     w.add_token_types([3 if t in tok.all_special_tokens else 1 for t, _ in vocab])
-    w.add_token_merges([' '.join(p) if isinstance(p, list) else p for p in js['model']['merges']])
+    if spm:   # a merged piece scores minus its merge's rank, so merging by score replays the BPE merges in order
+        rank = {a.replace(' ', ''): i for i, a in enumerate(merges)}
+        w.add_tokenizer_model('llama'); w.add_token_list([t.replace('Ġ', '▁') for t, _ in vocab])
+        w.add_token_scores([-float(rank[t]) if t in rank else -1e6 for t, _ in vocab]); w.add_add_space_prefix(False)
+    else: w.add_tokenizer_model('gpt2'); w.add_token_list([t for t, _ in vocab]); w.add_token_merges(merges)
     w.add_bos_token_id(tok.bos_token_id); w.add_eos_token_id(tok.eos_token_id); w.add_pad_token_id(tok.pad_token_id)
     names = {'model.embed_tokens.weight': 'token_embd.weight', 'model.norm.weight': 'output_norm.weight'}
     per = {'self_attn.q_proj': 'attn_q', 'self_attn.k_proj': 'attn_k', 'self_attn.v_proj': 'attn_v', 'self_attn.o_proj': 'attn_output',
@@ -293,3 +311,45 @@ def tiny_gguf(path:str|Path,      # the .gguf file to write
         w.add_tensor(g, t.numpy())
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
     return m, tok
+
+# %% ../nbs/01_models.ipynb #51e791c5
+def _gguf_fields(path:Path, prefix:str='tokenizer.ggml.')->dict:
+    "The metadata fields of a GGUF file whose names start with `prefix`, as Python values."
+    import gguf
+    r, out = gguf.GGUFReader(str(path)), {}
+    for k, f in r.fields.items():
+        if not k.startswith(prefix): continue
+        T, k = gguf.GGUFValueType, k[len(prefix):]
+        if f.types[0] == T.ARRAY and f.types[1] == T.STRING: out[k] = [bytes(f.parts[i]).decode('utf-8', 'replace') for i in f.data]
+        elif f.types[0] == T.ARRAY: out[k] = [f.parts[i].tolist()[0] for i in f.data]
+        elif f.types[0] == T.STRING: out[k] = bytes(f.parts[f.data[0]]).decode()
+        else: out[k] = f.parts[f.data[0]].tolist()[0]
+    return out
+
+def gguf_tokenizer(path:str|Path # a .gguf file with a SentencePiece ('llama') vocabulary and scores
+                  )->PreTrainedTokenizerFast:
+    "The GGUF file's SentencePiece tokenizer rebuilt as a byte-fallback BPE with merges ordered by the piece scores."
+    from tokenizers import Tokenizer, models, normalizers, decoders, processors, pre_tokenizers
+    from transformers.convert_slow_tokenizer import generate_merges
+    g = _gguf_fields(Path(path).expanduser())
+    if g.get('model') != 'llama' or 'scores' not in g:
+        raise ModelError(f"{str(path)!r} holds a {g.get('model')!r} tokenizer, not a SentencePiece vocabulary with scores: "
+                         "ctp cannot rebuild it; pass the model's original tokenizer with tokenizer=")
+    tokens, types = g['tokens'], g.get('token_type', [1] * len(g['tokens']))
+    vocab = {t: i for i, t in enumerate(tokens)}
+    special = {t for t, ty in zip(tokens, types) if ty in (2, 3, 4, 6)}   # unknown, control, user-defined, byte
+    merges = generate_merges(vocab, list(zip(tokens, g['scores'])), skip_tokens=special)
+    name = lambda k, default=None: tokens[g[k]] if g.get(k) is not None else default
+    unk, bos, eos = name('unknown_token_id'), name('bos_token_id'), name('eos_token_id')
+    tk = Tokenizer(models.BPE(vocab, merges, unk_token=unk, fuse_unk=True, byte_fallback='<0x00>' in vocab))
+    tk.add_special_tokens([t for t, ty in zip(tokens, types) if ty in (3, 4)])        # control and user-defined pieces
+    tk.normalizer = normalizers.Replace(' ', '▁')
+    prefix = g.get('add_space_prefix', False)
+    if prefix: tk.pre_tokenizer = pre_tokenizers.Metaspace(replacement='▁', prepend_scheme='first', split=False)
+    steps = [decoders.Replace('▁', ' '), decoders.ByteFallback(), decoders.Fuse()] + ([decoders.Strip(' ', 1, 0)] if prefix else [])
+    tk.decoder = decoders.Sequence(steps)
+    if g.get('add_bos_token', True) and bos is not None:
+        tk.post_processor = processors.TemplateProcessing(single=f'{bos} $A', pair=f'{bos} $A {bos} $B', special_tokens=[(bos, vocab[bos])])
+    pad = name('padding_token_id', '<pad>' if '<pad>' in vocab else eos)
+    return PreTrainedTokenizerFast(tokenizer_object=tk, bos_token=bos, eos_token=eos, unk_token=unk, pad_token=pad,
+                                   model_input_names=['input_ids', 'attention_mask'])
