@@ -4,13 +4,14 @@
 
 # %% ../nbs/11_docs.ipynb #57f71c4b
 from __future__ import annotations
-import base64, os, re, shutil, subprocess, sys, time
+import base64, importlib, os, re, shutil, subprocess, sys, time
 from pathlib import Path
+from urllib.parse import urljoin
 import yaml
 from .core import *
 
 # %% auto #0
-__all__ = ['nb_markdown', 'build_readme', 'build_docs']
+__all__ = ['nb_markdown', 'nbdev_urls', 'local_links', 'build_readme', 'build_docs']
 
 # %% ../nbs/11_docs.ipynb #06b69398
 _DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
@@ -82,15 +83,88 @@ def nb_markdown(nb:dict,               # a notebook as a dict (e.g. processed by
                     out.append(_fence('\n'.join(lines), 'text'))
     return '\n'.join(out)
 
-# %% ../nbs/11_docs.ipynb #314632e9
+# %% ../nbs/11_docs.ipynb #d0c92937
 def _cfg():
     from nbdev.config import get_config
     return get_config()
 
+def nbdev_urls()->tuple:
+    "nbdev's URLs of this project's pages and source files, as its doc links and `show_doc` write them: `(pages, sources)`."
+    cfg = _cfg()
+    s = importlib.import_module(f'{cfg.lib_path.name}._modidx').d['settings']
+    base = urljoin(s['doc_host']+'/', s['doc_baseurl'])
+    pages = {urljoin(base+'/', re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.stem.lower())+'.html'): p.stem
+             for p in sorted(cfg.nbs_path.glob('*.ipynb'))}
+    root = cfg.lib_path.parent
+    sources = {urljoin(s['git_url']+'/', f"blob/{s['branch']}/{py}"): py
+               for py in (f.relative_to(root).as_posix() for f in sorted(cfg.lib_path.rglob('*.py')) if not f.name.startswith('_'))}
+    return pages, sources
+
+# %% ../nbs/11_docs.ipynb #299d3169
+def _alt(urls): return '|'.join(re.escape(u) for u in sorted(urls, key=len, reverse=True)) or r'(?!)'
+_ATTRS = re.compile(r'(\]\([^()\s]*\))\{[^}\n]*\}')
+
+_SPAN = re.compile(r'(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)')
+
+def _split_code(md:str, spans:bool=True)->list:
+    "Split Markdown into `(is_code, text)` pieces that join back to `md`: fenced code blocks and (with `spans`) inline code."
+    out, buf, fence = [], [], None
+    def prose():
+        t, i = '\n'.join(buf), 0
+        buf.clear()
+        for m in (_SPAN.finditer(t) if spans else ()): out.extend([(False, t[i:m.start()]), (True, m.group(0))]); i = m.end()
+        out.append((False, t[i:]))
+    for n, l in enumerate(md.split('\n')):
+        s, nl = l.strip(), '\n' if n else ''
+        if fence:
+            out.append((True, nl+l))
+            if s and set(s) == {fence[0]} and len(s) >= len(fence): fence = None
+        elif m := re.match(r' {0,3}(`{3,}|~{3,})', l):
+            if buf: prose()
+            out.append((True, nl+l)); fence = m.group(1)
+        else:
+            if not buf and n: out.append((False, '\n'))
+            buf.append(l)
+    if buf: prose()
+    return out
+
+def _map_prose(md:str, f)->str:
+    "Apply `f` to the parts of `md` outside code."
+    return ''.join(t if code else f(t) for code, t in _split_code(md))
+
+def _headings(md:str, levels:int=3)->set:
+    "The anchors myst gives the headings of `md` down to `levels` (`myst_heading_anchors`), code blocks skipped."
+    from myst_parser.slugs import github_slugify
+    prose = ''.join(t for code, t in _split_code(md, spans=False) if not code)
+    return {github_slugify(m.group(1).replace('`', ''))
+            for m in re.finditer(r'(?m)^ {0,3}#{1,%d}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$' % levels, prose)}
+
+def local_links(md:str,            # Markdown of an nbdev-processed notebook (`nb_markdown`)
+                pages:dict,        # nbdev's URL of each page -> the local link to it
+                sources:dict,      # nbdev's URL of each source file -> its path in the repository
+                src_link:str='[{path}:{line}]({path}#L{line})', # how a source link is written (`{path}`, `{line}`)
+                anchors:dict|None=None, # local link -> its heading anchors; other anchors are dropped (None: keep all)
+               )->str:
+    "Point nbdev's doc and source links at local pages and repository files, and drop Quarto's `{...}` link attributes."
+    from myst_parser.slugs import github_slugify
+    def src(m):
+        line = re.sub(r'\D', '', m.group(2) or '') or '1'
+        return src_link.format(path=sources[m.group(1)], line=line)
+    def doc(m):
+        to, frag = pages[m.group(1)], github_slugify(m.group(2) or '')
+        if anchors is not None and frag not in anchors.get(to, ()): frag = ''
+        return f"]({to}{'#'+frag if frag else ''})"
+    src_re = re.compile(rf'\[source\]\(({_alt(sources)})(?:#([^()\s]*))?\)(?:\{{[^}}\n]*\}})?')
+    doc_re = re.compile(rf'\]\(({_alt(pages)})(?:#([^()\s]*))?\)')
+    return _map_prose(md, lambda t: doc_re.sub(doc, _ATTRS.sub(r'\1', src_re.sub(src, t))))
+
+# %% ../nbs/11_docs.ipynb #314632e9
 def _proc(file_glob:str='', force:bool=False)->Path:
     "Process the notebooks as nbdev_docs would (show_doc added and run, hidden cells dropped); return the folder."
     from nbdev.serve import proc_nbs
     return proc_nbs(n_workers=0, force=force, file_glob=file_glob)
+
+_REL = re.compile(r'(\]\()(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^()\s#]+)(#[^()\s]*)?\)')   # a relative link's target
 
 def build_readme(out:str|Path|None=None # where to write (default: README.md at the project root)
                 )->Path:
@@ -99,8 +173,15 @@ def build_readme(out:str|Path|None=None # where to write (default: README.md at 
     cfg = _cfg()
     proc = _proc('index.ipynb')
     md = nb_markdown(read_nb(proc/'index.ipynb'), img_dir=None)
+    pages, sources = nbdev_urls()
+    up = os.path.relpath(cfg.config_path, cfg.nbs_path)            # links below are relative to nbs/ until rebased
+    md = local_links(md, {u: f'{s}.ipynb' for u, s in pages.items()}, sources, f'[{{path}}:{{line}}]({up}/{{path}}#L{{line}})', anchors={})
     nbs_rel = os.path.relpath(cfg.nbs_path, cfg.config_path)
-    md = re.sub(r'(!?\[[^\]]*\]\()(?!https?:|/|#)([^)]+\))', lambda m: f'{m.group(1)}{nbs_rel}/{m.group(2)}', md)
+    def rebase(m):
+        to, frag = m.group(2), m.group(3) or ''
+        if to.endswith('.md') and (cfg.nbs_path/to).with_suffix('.ipynb').is_file(): to, frag = to[:-3]+'.ipynb', ''
+        return f'{m.group(1)}{os.path.normpath(os.path.join(nbs_rel, to))}{frag})'
+    md = _map_prose(md, lambda t: _REL.sub(rebase, t))
     out = Path(out or cfg.config_path/'README.md')
     with atomic_write(out) as tmp: Path(tmp).write_text(md)
     return out
@@ -115,9 +196,24 @@ myst_heading_anchors = 3
 html_theme = "furo"
 html_title = {title!r}
 html_static_path = []
-suppress_warnings = ["myst.header", "myst.xref_missing", "misc.highlighting_failure"]
-exclude_patterns = ["_build"]
+html_extra_path = ["_extra"]
+suppress_warnings = ["myst.header", "misc.highlighting_failure"]
+exclude_patterns = ["_build", "_extra"]
 '''
+
+_SRC_HTML = '<a class="source-link" href="code/{path}.html#L-{line}" style="float:right; font-size:smaller">{path}:{line}</a>'
+
+def _code_pages(paths:list, dest:Path):
+    "Write each source file (a path in the repository) under `dest` as a highlighted HTML page, line `n` at anchor `L-n`."
+    from pygments import highlight
+    from pygments.lexers import PythonLexer
+    from pygments.formatters import HtmlFormatter
+    root = _cfg().config_path
+    for py in paths:
+        f = dest/f'{py}.html'
+        f.parent.mkdir(parents=True, exist_ok=True)
+        fmt = HtmlFormatter(full=True, linenos='inline', lineanchors='L', anchorlinenos=True, title=py, encoding='utf-8')
+        f.write_bytes(highlight((root/py).read_text(encoding='utf-8'), PythonLexer(), fmt))
 
 def build_docs(out:str|Path|None=None, # the site folder (default: `_site` at the project root)
                force:bool=False        # reprocess every notebook, ignoring nbdev's cache
@@ -132,15 +228,19 @@ def build_docs(out:str|Path|None=None, # the site folder (default: `_site` at th
     if src.exists(): shutil.rmtree(src)
     (src/'images').mkdir(parents=True)
     nbs = sorted(proc.glob('*.ipynb'), key=lambda p: (p.stem != 'index', p.stem))
-    pages = []
+    mds = {}
     for p in nbs:
-        stem = 'index' if p.stem == 'index' else p.stem
-        md = nb_markdown(read_nb(p), img_dir=src/'images', img_prefix='images/', stem=stem)
+        md = nb_markdown(read_nb(p), img_dir=src/'images', img_prefix='images/', stem=p.stem)
         for f in re.findall(r'!\[[^\]]*\]\((?!https?:|/)([^)]+)\)', md):   # figures linked from prose
             if (cfg.nbs_path/f).is_file():
                 (src/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy(cfg.nbs_path/f, src/f)
-        if stem != 'index': pages.append(stem)
-        (src/f'{stem}.md').write_text(md)
+        mds[p.stem] = md
+    pages, sources = nbdev_urls()
+    anchors = {f'{s}.md': _headings(md) for s, md in mds.items()}
+    for stem, md in mds.items():
+        (src/f'{stem}.md').write_text(local_links(md, {u: f'{s}.md' for u, s in pages.items()}, sources, _SRC_HTML, anchors))
+    _code_pages(sorted(sources.values()), src/'_extra'/'code')
+    pages = [s for s in mds if s != 'index']
     toc = '\n\n```{toctree}\n:maxdepth: 1\n:caption: Chapters\n:hidden:\n\n' + '\n'.join(pages) + '\n```\n'
     with open(src/'index.md', 'a') as f: f.write(toc)
     (src/'conf.py').write_text(_CONF.format(title=cfg.title, author=cfg.author))
