@@ -64,10 +64,16 @@ def _console():
 def _csv(s:str|None)->list[str]:
     return [x.strip() for x in (s or '').split(',') if x.strip()]
 
+def _calib_n(calib_n:int|None)->int:
+    "The number of calibration blocks: `ctp.compress.CALIB_N` unless given."
+    from ctp.compress import CALIB_N
+    return CALIB_N if calib_n is None else calib_n
+
 def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
                level:str='dense',        # compression level; compressed on first use and cached
-               calib_n:int=32,           # calibration blocks for levels that need them
-               device:str='auto'):
+               calib_n:int=None,         # calibration blocks for levels that need them (None: ctp.compress.CALIB_N)
+               device:str='auto',        # 'auto', 'cpu', 'cuda', ...
+               progress:bool=True):      # progress bar over the layers while compressing
     "Load `model` at `level` (from the compression cache when possible); returns `(model, tokenizer)`."
     from ctp.compress import Level, get_compressed, load_compressed, model_level
     from ctp.models import load_model
@@ -80,7 +86,55 @@ def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, 
             raise ConfigError(f"folder {model!r} holds a model compressed to {have}, not {lvl}; pass --level {have} or --level dense")
         return m, tok
     if str(lvl) == 'dense': return load_model(model, device=device)
-    return get_compressed(model, lvl, calib_n=calib_n, device=device)
+    return get_compressed(model, lvl, calib_n=_calib_n(calib_n), device=device, progress=progress)
+
+# %% ../nbs/09_cli.ipynb #6580bc97
+def _model_config(model:str):
+    "The model's config read without its weights (AutoConfig), or None where that is not cheap."
+    import warnings
+    from transformers import AutoConfig
+    from ctp.models import EMBEDDED
+    p, gguf = Path(model).expanduser(), None
+    if model in EMBEDDED:
+        src = ctp_home()/'models'/model                 # converted on first use; not converted: no cheap config
+        if not (src/'config.json').is_file(): return None
+    elif p.is_file(): src, gguf = p.parent, p.name
+    elif p.is_dir():
+        ggufs = sorted(p.glob('*.gguf'))
+        src, gguf = p, (ggufs[0].name if not (p/'config.json').exists() and len(ggufs) == 1 else None)
+    else: src = model                                      # a hub id: its cached config, if any
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return AutoConfig.from_pretrained(str(src), gguf_file=gguf)
+    except Exception: return None                          # not readable now: the model's load says why
+
+def _config_width(cfg)->int|None:
+    "The input-embedding width a config states (OPT's projection width where it has one)."
+    c = cfg.get_text_config() if hasattr(cfg, 'get_text_config') else cfg
+    w = getattr(c, 'word_embed_proj_dim', None) or getattr(c, 'hidden_size', None)
+    return w if isinstance(w, int) else None
+
+def _check_prompts(files:list, model:str)->list[dict]:
+    "The metadata of each prompt file, refusing (before any model loads) a missing or foreign file or one of another width."
+    from ctp.soft_prompt import read_prompt_metadata
+    mds = [read_prompt_metadata(f) for f in files]
+    cfg = _model_config(model) if files else None
+    H = _config_width(cfg) if cfg is not None else None
+    for f, md in zip(files, mds):
+        w = md.get('hidden_size')
+        if H is not None and isinstance(w, int) and w != H:
+            raise PromptFileError(f"prompt {str(f)!r} has hidden size {w} (made for {md.get('model', '?')!r}), but {str(model)!r} "
+                                  f"has input width {H}; a prompt only fits models of its own width")
+    return mds
+
+def _check_out_file(path:str|Path)->Path:
+    "Refuse an output file path that is a folder or lies inside a file."
+    p = Path(path)
+    if p.is_dir(): raise ConfigError(f"output {str(p)!r} is a folder; give a file name")
+    if any(q.exists() and not q.is_dir() for q in p.parents):
+        raise ConfigError(f"output folder {str(p.parent)!r} is (inside) a file; a folder is needed")
+    return p
 
 # %% ../nbs/09_cli.ipynb #8e4fd494
 @command
@@ -99,6 +153,10 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     from ctp.data import CORPORA, TASKS
     for c in _csv(corpora): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
     for t in _csv(tasks): check_choice('task', t, TASKS, DataError)
+    from ctp.compress import Level
+    Level.parse(level)
+    if prompt: _check_prompts([prompt], model)
+    if out: _check_out_file(out)
     m, tok = open_model(model, level, device=device)
     p = None
     if prompt:
@@ -115,12 +173,12 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
 def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
               level:str='w4s50',        # compression level, e.g. w4s50, s50, w3, 2:4, nf4, nf4s50
               out:str=None,             # folder to write (default: the cache folder, reused by other commands)
-              calib_n:int=32,           # calibration blocks (of 512 tokens, from the wiki train split)
+              calib_n:int=None,         # calibration blocks of 512 tokens of wiki train (None: ctp.compress.CALIB_N)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
     from ctp.compress import Level, compress, compression_report, get_compressed, save_compressed, compressed_dir
     from ctp.models import load_model
-    lvl = Level.parse(level)
+    lvl, calib_n = Level.parse(level), _calib_n(calib_n)
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"output folder {out!r} is a file; a folder is needed")
@@ -172,9 +230,11 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Train a soft prompt on the frozen (compressed) model; resumes from its checkpoint if interrupted."
-    from ctp.data import load_corpus, token_blocks
+    from ctp.compress import Level
+    from ctp.data import CORPORA, load_corpus, token_blocks
     from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt
     from ctp.soft_prompt import dist_info
+    Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
     if out.suffix != '.safetensors': raise ConfigError(f"output {str(out)!r} must end in .safetensors")
@@ -209,6 +269,7 @@ def demo(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF
     from ctp.demo import Demo
     if prompt not in ('none', 'hard') and not str(prompt).endswith('.safetensors'):
         raise ConfigError(f"--prompt {prompt!r}: allowed are 'none', 'hard' or a prompt file ending in .safetensors")
+    if prompt not in ('none', 'hard'): _check_prompts([prompt], model)
     check_range('max_new_tokens', max_new_tokens, 1); check_range('max_blocks', max_blocks, 1)
     d = Demo(loader=lambda lv: open_model(model, lv, device=device), levels=('dense', level), level=level,
              max_new_tokens=max_new_tokens, max_blocks=max_blocks)
@@ -238,11 +299,10 @@ def transfer(prompts:str='',            # comma-separated prompt files (.safeten
              seq_len:int=512,           # tokens per perplexity block
              max_blocks:int=20,         # test blocks per corpus
              store:str='transfer.json', # the results store (JSON); cells it holds are not computed again
-             calib_n:int=32,            # calibration blocks for levels that need them
+             calib_n:int=None,          # calibration blocks for levels that need them (None: ctp.compress.CALIB_N)
              device:str='auto'):        # 'auto', 'cpu', 'cuda', ...
     "Evaluate prompt files on a model at several levels; store every cell and print the transfer matrices."
     from ctp.data import CORPORA, TASKS
-    from ctp.soft_prompt import read_prompt_metadata
     from ctp.transfer import ResultStore, evaluate_grid, load_variant, recovery_matrix, store_matrix, variant_str
     cs, ts = _csv(corpora), _csv(tasks)
     for c in cs: check_choice('corpus', c, CORPORA, DataError)           # fail before loading anything
@@ -250,9 +310,10 @@ def transfer(prompts:str='',            # comma-separated prompt files (.safeten
     if not cs and not ts: raise ConfigError("nothing to evaluate: pass --corpora and/or --tasks")
     models = list(dict.fromkeys(variant_str(v) for v in _csv(levels)))
     if not models: raise ConfigError("no levels given; pass e.g. --levels dense,w4s50")
+    calib_n = _calib_n(calib_n)
+    _check_prompts(_csv(prompts), model)                                 # a missing, foreign or too wide file fails here
     ps = {'none': None}
     for f in _csv(prompts):
-        read_prompt_metadata(f)                                          # a missing or foreign file fails here
         if Path(f).stem in ps: raise ConfigError(f"two prompts are named {Path(f).stem!r} (rows are named by file stems; "
                                                  f"'none' is the row without a prompt); rename one")
         ps[Path(f).stem] = Path(f)
@@ -328,19 +389,21 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               seq_len:int=256,          # tokens per training block
               eval_seq_len:int=512,     # tokens per perplexity block
               max_blocks:int=20,        # at most this many test blocks per corpus (0: all)
-              calib_n:int=16,           # calibration blocks of 512 tokens for SparseGPT/GPTQ
+              calib_n:int=None,         # calibration blocks of 512 tokens for SparseGPT/GPTQ (None: ctp.compress.CALIB_N)
               seed:int=0,               # seed of calibration, data order and initialisation
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a soft prompt, evaluate again, and write a report."
-    from ctp.compress import Level
-    from ctp.data import load_corpus, token_blocks
+    from ctp.compress import Level, compressed_dir
+    from ctp.data import CORPORA, TASKS, load_corpus, token_blocks
     from ctp.evaluate import evaluate_suite, suite_table
     from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, load_prompt, SAME_RESULT
     from ctp.models import load_model
     t_start = time.time()
-    lvl = str(Level.parse(level))
+    lvl, calib_n = str(Level.parse(level)), _calib_n(calib_n)
     if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
+    for c in [corpus] + _csv(unseen): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
+    for t in _csv(tasks): check_choice('task', t, TASKS, DataError)
     cfg = TrainConfig(n_tokens=n_tokens, lr=lr, steps=steps, batch_size=batch_size, seq_len=seq_len,
                       warmup=min(10, steps // 10), eval_every=max(1, steps // 4), checkpoint_every=max(1, min(25, steps // 4)), seed=seed,
                       recompute=recompute)
@@ -348,6 +411,9 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
                   eval_seq_len=eval_seq_len, max_blocks=max_blocks, calib_n=calib_n, seed=seed)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
+    if any(q.exists() and not q.is_dir() for q in out.parents):
+        raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
+    if (out/'prompt.safetensors').exists(): _check_prompts([out/'prompt.safetensors'], model)   # a resumed run's prompt
     out.mkdir(parents=True, exist_ok=True)
     cfg_file = out/'config.json'
     if cfg_file.exists():
@@ -368,7 +434,12 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
         save_json(r, f); print(f'[{name}] {r["stage_seconds"]:.0f} s'); return r
 
     dense = stage('dense', lambda: evaluate_suite(*load_model(model, device=device), **suite))
-    m, tok = open_model(model, lvl, calib_n=calib_n, device=device)
+    where = ('its folder' if (Path(model).expanduser()/'ctp.json').is_file() else
+             'the cache' if (compressed_dir(model, lvl, calib_n)/'ctp.json').is_file() else None)
+    t0 = time.time()
+    print(f'[compress] {lvl}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
+    m, tok = open_model(model, lvl, calib_n=calib_n, device=device, progress=True)
+    print(f'[compress] {time.time() - t0:.0f} s', flush=True)
     compressed = stage('compressed', lambda: evaluate_suite(m, tok, **suite))
     pfile = out/'prompt.safetensors'
     def _train():
@@ -429,3 +500,7 @@ def bench(model:str='smollm2-135m', # embedded name, hub id, model folder, 'tiny
         print(); print(bench_table(t))
     print(f"\nwrote {Path(out)/'bench.json'}" + (f" and {Path(out)/'tiny.json'}" if tiny else ''))
     return res
+
+# %% ../nbs/09_cli.ipynb #8bc3a0a9
+#| eval: false
+if __name__ == '__main__': _console()

@@ -4,20 +4,21 @@
 
 # %% ../nbs/04_compress.ipynb #17005fcd
 from __future__ import annotations
-import contextlib, copy, io, json, logging, math, os, re, shutil, tempfile, time, warnings
+import contextlib, copy, hashlib, io, json, logging, math, os, re, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 from .core import *
-from .models import load_model, model_name, DEFAULT_MODEL
+from .models import load_model, model_name, DEFAULT_MODEL, EMBEDDED
 
 # %% auto #0
-__all__ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'BNB_TESTED', 'Level',
+__all__ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'BNB_TESTED', 'CALIB_N', 'Level',
            'target_linears', 'check_level_fits', 'LayerStats', 'effective_weight', 'CompressionReport',
            'compression_report', 'magnitude_prune', 'pin_bnb_cpu_path', 'compress', 'model_level', 'stored_size_bytes',
-           'save_compressed', 'compression_info', 'load_compressed', 'compressed_dir', 'get_compressed']
+           'save_compressed', 'compression_info', 'load_compressed', 'model_identity', 'compressed_dir',
+           'get_compressed']
 
 # %% ../nbs/04_compress.ipynb #ce75b749
 PRUNE_METHODS = ('sparsegpt', 'wanda', 'magnitude')
@@ -459,10 +460,10 @@ def _quiet(on:bool=True):
         fx.setLevel(fx_level)
 
 @contextlib.contextmanager
-def _layer_progress(desc:str, on:bool):
+def _layer_progress(desc:str, on:bool, file=None):
     "One tqdm bar over the layers of llm-compressor's sequential pipeline, in place of its own bars."
     import llmcompressor.pipelines.sequential.pipeline as seq
-    bar = tqdm(desc=desc, total=None, leave=False, disable=None if on else True, unit='layer')
+    bar = tqdm(desc=desc, total=None, leave=False, disable=None if on else True, unit='layer', file=file)
     orig = seq.tqdm
     def _track(iterable, total=None, desc='', **kw):
         if m := re.match(r'\((\d+)/(\d+)\): (\w+)', desc or ''):
@@ -474,7 +475,7 @@ def _layer_progress(desc:str, on:bool):
     finally:
         seq.tqdm = orig; bar.close()
 
-def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, keep_zeros=False):
+def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, keep_zeros=False, bar_file=None):
     "Run llm-compressor's `oneshot` on an in-memory model with tokenized calibration blocks."
     Oneshot = _import_llmcompressor()
     class _InMemory(Oneshot):
@@ -487,7 +488,7 @@ def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, ke
         kw['dataset'] = torch.utils.data.DataLoader(
             [{'input_ids': b[None].to(dev), 'attention_mask': torch.ones_like(b)[None].to(dev)} for b in calibration], batch_size=None)
     dev = next(model.parameters()).device
-    with _layer_progress(desc, progress), _patched_llmcompressor(keep_zeros):
+    with _layer_progress(desc, progress, bar_file), _patched_llmcompressor(keep_zeros):
         _InMemory(model=model, recipe=recipe, processor=_NoProcessor(), **kw)()
     from llmcompressor.core import active_session
     from compressed_tensors.offload import remove_dispatch
@@ -560,6 +561,7 @@ def compress(model,                      # a dense causal LM; changed in place (
     calib = _calibration(calibration, tokenizer, n, seq_len, corpus, seed, model, level) if level.needs_calibration else None
     set_seed(seed)
     mask = f'{level.nm[0]}:{level.nm[1]}' if level.nm else '0:0'
+    bar_file = sys.stderr          # _quiet swallows stderr; the layer bar goes where the caller's stderr goes
     with _quiet(not verbose):
         from llmcompressor.modifiers.pruning import SparseGPTModifier, WandaPruningModifier
         from llmcompressor.modifiers.quantization import GPTQModifier, QuantizationModifier
@@ -577,9 +579,9 @@ def compress(model,                      # a dense causal LM; changed in place (
             groups = {'group_0': QuantizationScheme(targets=['Linear'], weights=args)}
             if level.quant == 'gptq':
                 recipe.append(GPTQModifier(config_groups=groups, ignore=_IGNORE, dampening_frac=dampening, block_size=128))
-        if recipe: _oneshot(model, recipe, calib, desc=str(level), progress=progress, keep_zeros=level.sparsity is not None)
+        if recipe: _oneshot(model, recipe, calib, desc=str(level), progress=progress, keep_zeros=level.sparsity is not None, bar_file=bar_file)
         if level.bits and level.quant == 'rtn':
-            _oneshot(model, [QuantizationModifier(config_groups=groups, ignore=_IGNORE)], None, desc=str(level), progress=progress)
+            _oneshot(model, [QuantizationModifier(config_groups=groups, ignore=_IGNORE)], None, desc=str(level), progress=progress, bar_file=bar_file)
         if level.bits: _bake(model)
         if level.fmt: model = _to_bnb(model, level.fmt)
     model.config.ctp_level = str(level)
@@ -690,18 +692,70 @@ def load_compressed(path:str|Path,      # a folder written by `save_compressed`
     return model.eval(), tok
 
 # %% ../nbs/04_compress.ipynb #4562f614
-def compressed_dir(name:str=DEFAULT_MODEL, # embedded name, hub id or local folder
-                   level:str|Level='w4s50',
-                   calib_n:int=32, calib_len:int=512, seed:int=0, corpus:str='wiki')->Path:
-    "The cache folder of a compressed model (calibration is part of the name only for levels that use it)."
-    level = Level.parse(level)
-    base = Path(name).name if os.sep in name and Path(name).expanduser().exists() else name.replace('/', '--')
+_WEIGHT_SUFFIXES = ('.safetensors', '.bin', '.gguf', '.pt', '.pth')
+_TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'special_tokens_map.json')
+
+def _file_signature(f:Path, chunk:int=2**20)->list:
+    "A file's name, size and a short sha256 of its first and last `chunk` bytes."
+    h, size = hashlib.sha256(), f.stat().st_size
+    with open(f, 'rb') as fh:
+        h.update(fh.read(chunk))
+        if size > chunk:
+            fh.seek(max(chunk, size - chunk)); h.update(fh.read(chunk))
+    return [f.name, size, h.hexdigest()[:16]]
+
+def model_identity(name:str=DEFAULT_MODEL # embedded name, hub id, local folder or .gguf file of a dense model
+                  )->dict:
+    "What the compression cache knows a model by: its name, or for a local model a fingerprint of its config and files."
+    name = str(name)
+    if name in EMBEDDED: return dict(kind='embedded', name=name)
+    p = Path(name).expanduser()
+    if not p.exists(): return dict(kind='hub', name=name)
+    if p.is_file(): kind, base, cfg, files = 'gguf', p.stem, b'', [p]
+    else:
+        kind, base = 'folder', p.resolve().name
+        cfg = (p/'config.json').read_bytes() if (p/'config.json').is_file() else b''
+        files = sorted(f for f in p.iterdir() if f.is_file() and (f.suffix in _WEIGHT_SUFFIXES or f.name in _TOKENIZER_FILES))
+    ident = dict(kind=kind, name=base, config=hashlib.sha256(cfg).hexdigest()[:16] if cfg else None,
+                 files=[_file_signature(f) for f in files])
+    return dict(ident, fingerprint=fingerprint(ident))
+
+# %% ../nbs/04_compress.ipynb #d78fb2cf
+CALIB_N = 16   # calibration blocks (of 512 tokens) unless asked otherwise: get_compressed and every ctp command
+
+def _cache_dir(ident:dict, level:Level, calib_n:int, calib_len:int, seed:int, corpus:str)->Path:
+    base = ident['name'].replace('/', '--') + (f"-{ident['fingerprint'][:12]}" if 'fingerprint' in ident else '')
     tag = f'{base}-{level}' + (f'-{corpus}{calib_n}x{calib_len}-seed{seed}' if level.needs_calibration else '')
     return ctp_home('compressed') / tag
 
-def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id or local folder of the dense model
+def compressed_dir(name:str=DEFAULT_MODEL,     # embedded name, hub id, local folder or .gguf file of the dense model
+                   level:str|Level='w4s50',    # the compression level
+                   calib_n:int=CALIB_N,        # calibration blocks
+                   calib_len:int=512,          # tokens per calibration block
+                   seed:int=0,                 # seed of the calibration blocks
+                   corpus:str='wiki'           # corpus of the calibration blocks
+                  )->Path:
+    "The cache folder of a compressed model: named by the model's identity, the level and (if it uses one) the calibration set."
+    return _cache_dir(model_identity(name), Level.parse(level), calib_n, calib_len, seed, corpus)
+
+# %% ../nbs/04_compress.ipynb #f236537b
+def _who(ident:dict|None)->str:
+    if not ident: return 'a model it does not record'
+    return f"{ident['name']!r} ({ident['kind']}" + (f", fingerprint {ident['fingerprint']}" if 'fingerprint' in ident else '') + ')'
+
+def _cached(d:Path, ident:dict)->bool:
+    "True if the cache folder `d` holds a compressed model of `ident`; one that holds another model is refused."
+    if not (d/'ctp.json').is_file(): return False
+    have = compression_info(d).get('identity')
+    if have is None and ident['kind'] in ('embedded', 'hub'): return True       # older entries: the name is the identity
+    if have != ident:
+        raise CompressionError(f"cache folder {str(d)!r} holds a compressed model of {_who(have)}, but the model asked for is "
+                               f"{_who(ident)}; delete that folder and run again (it is compressed anew)")
+    return True
+
+def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local folder or .gguf file of the dense model
                    level:str|Level='w4s50',  # the compression level
-                   calib_n:int=32,           # calibration blocks
+                   calib_n:int=CALIB_N,      # calibration blocks
                    calib_len:int=512,        # tokens per calibration block
                    seed:int=0,               # seed of the calibration blocks
                    corpus:str='wiki',        # corpus of the calibration blocks (train split)
@@ -714,12 +768,13 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id or local fo
         with _hf_quiet(): model, tok = load_model(name, device=device)
         model.config.ctp_level = 'dense'
         return model, tok
-    d = compressed_dir(name, level, calib_n, calib_len, seed, corpus)
-    if (d/'ctp.json').is_file(): return load_compressed(d, device)
+    ident = model_identity(name)
+    d = _cache_dir(ident, level, calib_n, calib_len, seed, corpus)
+    if _cached(d, ident): return load_compressed(d, device)
     cal = dict(corpus=corpus, n=calib_n, seq_len=calib_len, seed=seed) if level.needs_calibration else None
-    info = dict(calibration=cal, device=str(get_device(device)), torch_threads=torch.get_num_threads())
-    pruned = compressed_dir(name, Level(level.sparsity, level.nm, prune=level.prune), calib_n, calib_len, seed, corpus)
-    if level.fmt and level.sparsity and (pruned/'ctp.json').is_file():
+    info = dict(identity=ident, calibration=cal, device=str(get_device(device)), torch_threads=torch.get_num_threads())
+    pruned = _cache_dir(ident, Level(level.sparsity, level.nm, prune=level.prune), calib_n, calib_len, seed, corpus)
+    if level.fmt and level.sparsity and _cached(pruned, ident):
         # bitsandbytes after pruning: the pruning step is exactly the cached pruned level's, so start from it
         model, tok = load_compressed(pruned, device)
         t0 = time.time()

@@ -165,6 +165,12 @@ CLI = [   # (args; '{d}' is the inputs folder), fragments of the one stderr line
     (('train', '--model', '{d}/tiny', '--level', 'dense', '--seq_len', '250', '--n_tokens', '10', '--steps', '2', '--out', 'x.safetensors'),
      ['250 + prompt length 10', 'context of 256']),
     (('reproduce', '--model', '{d}/tiny', '--out', '{d}/afile'), ["'{d}/afile' is a file", 'a folder is needed']),
+    # checks that need no model come before any model loads: a level that compresses caches nothing when refused
+    (('eval', '--model', '{d}/tiny', '--level', 'w4g32@rtn', '--prompt', '{d}/p32.safetensors', '--tasks', ''), ['hidden size 32', 'input width 64']),
+    (('eval', '--model', '{d}/tiny', '--level', 'w4g32@rtn', '--prompt', '{d}/none.safetensors', '--tasks', ''), ['no prompt file at', 'none.safetensors']),
+    (('transfer', '--model', '{d}/tiny', '--levels', 'w4g32@rtn', '--prompts', '{d}/p32.safetensors', '--store', 's.json'), ['hidden size 32', 'input width 64']),
+    (('reproduce', '--model', '{d}/tiny', '--level', 'w4g32@rtn', '--unseen', 'nosuch', '--out', 'r'), ["unknown corpus 'nosuch'", 'allowed: wiki']),
+    (('train', '--model', '{d}/tiny', '--level', 'w4g32@rtn', '--corpus', 'nosuch', '--out', 'x.safetensors'), ["unknown corpus 'nosuch'", 'allowed: wiki']),
 ]
 
 @pytest.mark.parametrize('args,frags', CLI, ids=[' '.join(c[0][:3]) if len(c[0]) < 5 else ' '.join(c[0][:1] + c[0][3:5]) for c in CLI])
@@ -176,7 +182,7 @@ def test_command_line(args, frags, a, tmp_path):
     r = subprocess.run([CTP, *args], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-2000:])
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f'ctp {args[0]}: error:' if args[0] in ('train', 'eval', 'compress', 'reproduce') else 'ctp: error:'), r.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith(f'ctp {args[0]}: error:' if args[0] in ('train', 'eval', 'compress', 'reproduce', 'transfer') else 'ctp: error:'), r.stderr[-2000:]
     for f in frags: assert f.replace('{d}', str(a.d)) in lines[0], (f, lines[0])
     assert _tree(a.d, a.home) == before and list(tmp_path.iterdir()) == [], 'a refused command must write nothing'
 

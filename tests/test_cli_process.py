@@ -27,6 +27,16 @@ def test_help_lists_commands():
     r = ctp('train', '--help')
     assert r.returncode == 0 and '--steps' in r.stdout and '(default: 120)' in r.stdout
 
+def test_python_m_ctp_cli_runs_the_command_line():
+    "`python -m ctp.cli` is the `ctp` command, not a silent import."
+    py = lambda *a: subprocess.run([sys.executable, '-m', 'ctp.cli', *a], capture_output=True, text=True, env=ENV)
+    r = py('--help')
+    assert r.returncode == 0 and r.stdout.startswith('usage: ctp <command>') and 'reproduce' in r.stdout, (r.stdout, r.stderr[-500:])
+    r = py('train', '--help')
+    assert r.returncode == 0 and '--steps' in r.stdout, r.stdout
+    r = py('frobnicate')
+    assert r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, r.stderr[-500:]
+
 # bad inputs (one line on stderr, status 2, nothing written): see tests/test_bad_inputs.py
 
 TRAIN = ['--level', 'dense', '--steps', '600', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32', '--eval_every', '30', '--seed', '3']
