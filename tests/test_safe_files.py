@@ -86,6 +86,7 @@ NOT_ATOMIC_OK = {
     ('models.py', 'embedded_model_dir'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',
     ('docs.py', 'nb_markdown'): 'the docs build staging folder, rebuilt from scratch on every build',
     ('docs.py', 'build_docs'): 'the docs build staging folder, rebuilt from scratch on every build',
+    ('docs.py', '_code_pages'): 'the docs build staging folder, rebuilt from scratch on every build',
     ('transfer.py', '_put'): 'calls ResultStore.save, which writes through save_json (atomic_write)',
     ('bench.py', '_memory_child'): 'writes the kernel control file /proc/self/clear_refs (resets the peak-memory mark), no file of results',
 }
