@@ -10,8 +10,8 @@ from fastcore.script import anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train', 'demo', 'transfer', 'headline',
-           'reproduce', 'bench']
+__all__ = ['COMMANDS', 'BOS_CHOICES', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train', 'demo', 'transfer',
+           'headline', 'reproduce', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -63,6 +63,12 @@ def _console():
 # %% ../nbs/09_cli.ipynb #b2685b55
 def _csv(s:str|None)->list[str]:
     return [x.strip() for x in (s or '').split(',') if x.strip()]
+
+BOS_CHOICES = {'auto': None, 'yes': True, 'no': False}   # --bos: follow the tokenizer, or force either way
+
+def _bos(bos:str)->bool|None:
+    "The `bos=` argument of ctp.data for a --bos value."
+    return BOS_CHOICES[check_choice('--bos', bos, BOS_CHOICES)]
 
 def _calib_n(calib_n:int|None)->int:
     "The number of calibration blocks: `ctp.compress.CALIB_N` unless given."
@@ -147,6 +153,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
           seq_len:int=512,           # tokens per perplexity block
           max_blocks:int=None,       # at most this many test blocks per corpus
           out:str=None,              # write the results as JSON here
+          bos:str='auto',            # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
           device:str='auto'):        # 'auto', 'cpu', 'cuda', ...
     "Evaluate a model (compressed or not, with or without a prompt): perplexity and zero-shot accuracy."
     from ctp.evaluate import evaluate_suite, suite_table
@@ -157,12 +164,13 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     Level.parse(level)
     if prompt: _check_prompts([prompt], model)
     if out: _check_out_file(out)
+    b = _bos(bos)
     m, tok = open_model(model, level, device=device)
     p = None
     if prompt:
         from ctp.soft_prompt import load_prompt
         p = load_prompt(prompt, m, tok)
-    res = evaluate_suite(m, tok, corpora=_csv(corpora), tasks=_csv(tasks), n=n, seq_len=seq_len, prompt=p, max_blocks=max_blocks)
+    res = evaluate_suite(m, tok, corpora=_csv(corpora), tasks=_csv(tasks), n=n, seq_len=seq_len, prompt=p, max_blocks=max_blocks, bos=b)
     res.update(level=level, prompt_file=prompt)
     print(suite_table(res))
     if out: print(f'wrote {save_json(res, out)}')
@@ -228,6 +236,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           eval_every:int=30,        # steps between validation perplexities
           seed:int=0,               # seed of the data order and of the initialisation
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
+          bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Train a soft prompt on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.compress import Level
@@ -235,6 +244,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt
     from ctp.soft_prompt import dist_info
     Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
+    b = _bos(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
     if out.suffix != '.safetensors': raise ConfigError(f"output {str(out)!r} must end in .safetensors")
@@ -244,8 +254,8 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
                       warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=max(1, min(eval_every, 30)), seed=seed,
                       recompute=recompute)
     m, tok = open_model(model, level, device=device)
-    tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len)
-    va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks)
+    tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len, bos=b)
+    va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks, bos=b)
     res = train_prompt(m, tr, va, cfg, checkpoint_dir=out.with_suffix('.ckpt'), level=level, tokenizer=tok,
                        data=f'{corpus}/train')
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
@@ -392,6 +402,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               calib_n:int=None,         # calibration blocks of 512 tokens for SparseGPT/GPTQ (None: ctp.compress.CALIB_N)
               seed:int=0,               # seed of calibration, data order and initialisation
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
+              bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a soft prompt, evaluate again, and write a report."
     from ctp.compress import Level, compressed_dir
@@ -400,7 +411,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
     from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, load_prompt, SAME_RESULT
     from ctp.models import load_model
     t_start = time.time()
-    lvl, calib_n = str(Level.parse(level)), _calib_n(calib_n)
+    lvl, calib_n, b = str(Level.parse(level)), _calib_n(calib_n), _bos(bos)
     if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
     for c in [corpus] + _csv(unseen): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
     for t in _csv(tasks): check_choice('task', t, TASKS, DataError)
@@ -408,7 +419,8 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
                       warmup=min(10, steps // 10), eval_every=max(1, steps // 4), checkpoint_every=max(1, min(25, steps // 4)), seed=seed,
                       recompute=recompute)
     config = dict(model=model, level=lvl, corpus=corpus, unseen=unseen, tasks=_csv(tasks), n=n, train=cfg,
-                  eval_seq_len=eval_seq_len, max_blocks=max_blocks, calib_n=calib_n, seed=seed)
+                  eval_seq_len=eval_seq_len, max_blocks=max_blocks, calib_n=calib_n, seed=seed,
+                  **({} if bos == 'auto' else dict(bos=bos)))          # a run from before --bos resumes as 'auto'
     out = Path(out)
     if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
     if any(q.exists() and not q.is_dir() for q in out.parents):
@@ -424,7 +436,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
         print(f'resuming the run in {out}')
     else: save_json(config, cfg_file)
     suite = dict(corpora=[corpus] + ([unseen] if unseen and unseen != corpus else []), tasks=_csv(tasks), n=n,
-                 seq_len=eval_seq_len, max_blocks=max_blocks or None, seed=seed)
+                 seq_len=eval_seq_len, max_blocks=max_blocks or None, seed=seed, bos=b)
 
     def stage(name, fn):
         f = out/f'{name}.json'
@@ -443,8 +455,8 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
     compressed = stage('compressed', lambda: evaluate_suite(m, tok, **suite))
     pfile = out/'prompt.safetensors'
     def _train():
-        tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len)
-        va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks)
+        tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len, bos=b)
+        va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks, bos=b)
         res = train_prompt(m, tr, va, cfg, checkpoint_dir=out/'checkpoint', level=lvl, tokenizer=tok, data=f'{corpus}/train')
         save_prompt(res.prompt, pfile)
         return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
@@ -461,7 +473,9 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
     md = [f'# ctp reproduce: {model} at {lvl}', '', table, '', note, '',
           f"Prompt: {n_tokens} soft tokens trained for {steps} steps of {batch_size} x {seq_len} tokens of `{corpus}` "
           f"(lr {lr}); best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
-          f"`{unseen}` was never trained on.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
+          f"`{unseen}` was never trained on. Every text, trained on or scored, starts "
+          f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
+          f"so the compressed model and the prompted one are compared on the same tokens.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
           '## Dense', '', suite_table(dense), '', f'## {lvl}', '', suite_table(compressed), '',
           f'## {lvl} + prompt', '', suite_table(prompted), '']
     with atomic_write(out/'report.md') as tmp: Path(tmp).write_text('\n'.join(md))

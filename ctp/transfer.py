@@ -45,14 +45,14 @@ def variant_str(s:str # a model variant
 
 def load_variant(name:str,          # embedded name, hub id or local folder of the dense model
                  variant:str,       # a model variant, e.g. 'dense', 'w4s50', 'w4s50~seed1', 'w4s50@wanda'
-                 calib_n:int=32,    # calibration blocks (512 tokens of wiki train)
+                 calib_n:int|None=None, # calibration blocks (512 tokens of wiki train); None: `ctp.compress.CALIB_N`
                  device:str='auto', # device to load the model on
                  progress:bool=True # progress bar while compressing
                 ):
     "The model at a variant, from the compression cache or compressed now (`ctp.compress.get_compressed`)."
-    from ctp.compress import get_compressed
+    from ctp.compress import get_compressed, CALIB_N
     level, seed = parse_variant(variant)
-    return get_compressed(name, level, calib_n=calib_n, seed=seed, device=device, progress=progress)
+    return get_compressed(name, level, calib_n=CALIB_N if calib_n is None else calib_n, seed=seed, device=device, progress=progress)
 
 # %% ../nbs/07_transfer.ipynb #2f0c085f
 def wilson(k:int,        # number of correct answers
