@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from .core import *
-from .models import load_model, model_name, DEFAULT_MODEL, EMBEDDED
+from .models import check_tokenizer, load_model, model_name, tokenizer_fingerprint, DEFAULT_MODEL, EMBEDDED
 
 # %% auto #0
 __all__ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'BNB_TESTED', 'CALIB_N', 'Level',
@@ -630,6 +630,7 @@ def save_compressed(model,                 # a model from `compress` (or `load_c
     fmt = _save_format(model)
     meta = dict(level=str(model_level(model)), name=model_name(model), format=fmt, **(info or {}))
     meta['report'] = compression_report(model).summary()
+    if tokenizer is not None: meta['tokenizer'] = tokenizer_fingerprint(tokenizer)   # reloading must give the same one
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
     try:
         with _quiet() if fmt == 'compressed-tensors' else _hf_quiet():
@@ -689,6 +690,11 @@ def load_compressed(path:str|Path,      # a folder written by `save_compressed`
     if (p/'tokenizer_config.json').exists():
         tok = AutoTokenizer.from_pretrained(p)
         if tok.pad_token is None: tok.pad_token = tok.eos_token
+        check_tokenizer(tok, str(p))
+        if info.get('tokenizer') not in (None, tokenizer_fingerprint(tok)):
+            raise CompressionError(f"the tokenizer saved in {str(p)!r} reloads as another tokenizer (fingerprint "
+                                   f"{tokenizer_fingerprint(tok)}, saved as {info['tokenizer']}): its files do not describe "
+                                   "the tokenizer the model was compressed with; save the model again with that tokenizer")
     return model.eval(), tok
 
 # %% ../nbs/04_compress.ipynb #4562f614
