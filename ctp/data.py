@@ -244,8 +244,8 @@ def token_blocks(tokenizer,                 # a Hugging Face tokenizer with an e
         if need is not None and len(ids) >= need: break
     n = len(ids) // L if max_blocks is None else min(len(ids) // L, max_blocks)
     if n == 0:
-        raise DataError(f"too little text for one block: {len(ids)} tokens from {len(texts)} non-empty documents, "
-                        f"need at least {L}" + (f" (seq_len={seq_len} less the bos token)" if add_bos else f" (seq_len={seq_len})"))
+        raise DataError(f"too little text for one block: {len(ids)} tokens from {len(texts)} non-empty documents, " +
+                        (f"need at least {L} (seq_len={seq_len} less the bos token)" if add_bos else f"need at least seq_len={seq_len}"))
     out = torch.tensor(ids[:n * L], dtype=torch.long).view(n, L)
     return torch.cat([torch.full((n, 1), tokenizer.bos_token_id), out], 1) if add_bos else out
 
