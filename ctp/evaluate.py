@@ -63,7 +63,7 @@ def _check_context(model, T:int, P:int):
     if P and sw is not None and T + P > sw[0]:
         warnings.warn(f"{model_name(model)} attends over a sliding window of {sw[0]} tokens in {sw[1]} of "
                       f"{model.config.get_text_config().num_hidden_layers} layers: with a {P}-token prompt and {T}-token inputs, "
-                      f"the last {T + P - sw[0]} positions cannot see the prompt in those layers, so the prompt acts on them only "
+                      f"the last {T + P - sw[0]} positions cannot see all of the prompt in those layers, so it acts on them partly or only "
                       f"through the other layers. Use at most {max(sw[0] - P, 1)} input tokens to keep every position within reach")
 
 def _embedding(model)->nn.Module: return model.get_input_embeddings()
