@@ -1,0 +1,192 @@
+"The design holds: no module imports another's private names, importing ctp leaves other libraries as they were, the import graph is the module map of the docs, and the top rooms (bench, demo, docs, cli) are imported by nothing below them."
+import ast, json, re, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT/'ctp'
+TOP = ('bench', 'demo', 'docs', 'cli')         # the rooms at the top: nothing below them imports them
+
+def _module_files()->dict:
+    "Dotted module name -> file, for every module of ctp/ (the generated `_modidx` left out)."
+    out = {}
+    for p in sorted(PKG.rglob('*.py')):
+        if p.name == '_modidx.py' or '__pycache__' in p.parts: continue
+        parts = list(p.relative_to(ROOT).with_suffix('').parts)
+        if parts[-1] == '__init__': parts = parts[:-1]
+        out['.'.join(parts)] = p
+    return out
+
+MODULES = _module_files()
+
+def _package(mod:str)->str:
+    "The package a module's relative imports start from."
+    return mod if MODULES[mod].name == '__init__.py' else mod.rpartition('.')[0]
+
+def _imports(mod:str):
+    "Every import of ctp modules in `mod` (module level or inside functions): (line, target module, imported names)."
+    tree = ast.parse(MODULES[mod].read_text())
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom):
+            if n.level:
+                base = _package(mod).split('.'); base = base[:len(base) - (n.level - 1)]
+                target = '.'.join(base + ([n.module] if n.module else []))
+            else: target = n.module or ''
+            if target == 'ctp' or target.startswith('ctp.'): yield n.lineno, target, [a.name for a in n.names]
+        elif isinstance(n, ast.Import):
+            for a in n.names:
+                if a.name == 'ctp' or a.name.startswith('ctp.'): yield n.lineno, a.name, []
+
+def _room(dotted:str)->str|None:
+    "The module of the map a dotted name belongs to (`ctp.compress.llmc` -> `compress`); None for the package itself."
+    parts = dotted.split('.')
+    return parts[1] if len(parts) > 1 else None
+
+def _is_private(name:str)->bool: return name.startswith('_') and not (name.startswith('__') and name.endswith('__'))
+
+# --- (a) no private names across modules -------------------------------------------------------------------------------
+
+def _private_uses(mod:str)->list[str]:
+    "Where `mod` takes a private name from another ctp module: `from x import _y`, or `x._y` on an imported ctp module."
+    bad, aliases = [], {}                                   # local name -> ctp module it is bound to
+    for line, target, names in _imports(mod):
+        for a in names:
+            sub = f'{target}.{a}'
+            if sub in MODULES or (ROOT/Path(*sub.split('.'))).is_dir(): aliases[a] = sub   # `from ctp import compress`
+            elif _is_private(a) and target != mod: bad.append(f'{mod}:{line} imports {a} from {target}')
+    tree = ast.parse(MODULES[mod].read_text())
+    for n in ast.walk(tree):                                # `import ctp.x as y` and `import ctp.x`
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                if a.name == 'ctp' or a.name.startswith('ctp.'):
+                    if a.asname: aliases[a.asname] = a.name
+                    else: aliases['ctp'] = 'ctp'
+    def dotted(e):
+        if isinstance(e, ast.Name): return aliases.get(e.id)
+        if isinstance(e, ast.Attribute):
+            base = dotted(e.value)
+            return f'{base}.{e.attr}' if base else None
+        return None
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Attribute) and _is_private(n.attr):
+            base = dotted(n.value)
+            if base and base != mod: bad.append(f'{mod}:{n.lineno} uses {base}.{n.attr}')
+    return bad
+
+def test_private_checker_catches_each_form(tmp_path, monkeypatch):
+    "The checker itself: each way of reaching a private name is caught, public names and a module's own names are not."
+    src = ("from .core import *\nfrom .evaluate import _fit, lm_loss\nfrom ctp.soft_prompt import _x as y\n"
+           "import ctp.models as M\nimport ctp.data\nfrom ctp import compress\n"
+           "def f():\n    from . import core\n    return M._secret, ctp.data._HUB, compress._layer, core.seed_everything, M.__name__\n")
+    (tmp_path/'ctp').mkdir(); (tmp_path/'ctp'/'probe.py').write_text(src)
+    monkeypatch.setitem(MODULES, 'ctp.probe', tmp_path/'ctp'/'probe.py')
+    for m in ('ctp.core', 'ctp.evaluate', 'ctp.soft_prompt', 'ctp.models', 'ctp.data', 'ctp.compress'): monkeypatch.setitem(MODULES, m, Path('x.py'))
+    bad = _private_uses('ctp.probe')
+    assert [b.split(' ', 1)[1] for b in bad] == ['imports _fit from ctp.evaluate', 'imports _x from ctp.soft_prompt',
+                                                'uses ctp.models._secret', 'uses ctp.data._HUB', 'uses ctp.compress._layer'], bad
+
+def test_no_private_imports_across_modules():
+    "No module of ctp imports, or reaches through an imported module for, another ctp module's private (`_x`) names."
+    bad = [b for m in MODULES for b in _private_uses(m)]
+    assert not bad, 'private names taken from other modules:\n' + '\n'.join(bad)
+
+# --- (c) the import graph is the module map ----------------------------------------------------------------------------
+
+def module_map()->dict:
+    "The module map of the docs (the table under '## The module map' in nbs/index.ipynb): module -> the modules it may import, in table order."
+    cells = json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells']
+    src = next(''.join(c['source']) for c in cells if ''.join(c['source']).startswith('## The module map'))
+    out = {}
+    for line in src.splitlines():
+        cols = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cols) != 3 or not re.fullmatch(r'`\w+`', cols[0]): continue
+        out[cols[0].strip('`')] = [] if cols[2] == 'nothing' else re.findall(r'`(\w+)`', cols[2])
+    return out
+
+def import_graph()->dict:
+    "Which ctp module imports which (module level and inside functions), a package's modules counted as the package."
+    g = {}
+    for mod in MODULES:
+        room = _room(mod)
+        if room is None: continue
+        deps = g.setdefault(room, set())
+        for _, target, names in _imports(mod):
+            subs = [_room(target)] if _room(target) else [n for n in names if f'ctp.{n}' in MODULES or (PKG/n).is_dir()]
+            deps.update(s for s in subs if s != room)
+    return g
+
+def test_module_map_is_layered():
+    "The map itself: each module may import only modules above it in the table (so the graph has no cycles)."
+    mm = module_map()
+    assert len(mm) >= 10, mm
+    seen = set()
+    for m, deps in mm.items():
+        assert set(deps) <= seen, f'{m} may import {sorted(set(deps) - seen)}, which are not above it in the map'
+        seen.add(m)
+    for t in TOP: assert not any(t in deps for m, deps in mm.items() if m not in TOP), f'a module below the top imports {t}'
+
+def test_import_graph_is_the_module_map():
+    "Every module of ctp/ is in the docs' module map and imports exactly the modules the map says it may."
+    mm, g = module_map(), import_graph()
+    assert sorted(g) == sorted(mm), f'modules in ctp/ but not in the map: {sorted(set(g) - set(mm))}; in the map but not in ctp/: {sorted(set(mm) - set(g))}'
+    diff = {m: dict(undeclared=sorted(g[m] - set(mm[m])), unused=sorted(set(mm[m]) - g[m])) for m in mm if g[m] != set(mm[m])}
+    assert not diff, f'the imports differ from the module map in nbs/index.ipynb: {diff}'
+
+# --- (b) and (d): what importing ctp does -------------------------------------------------------------------------------
+
+_PROBE = r'''
+import json, logging, os, sys, warnings, importlib
+mods, libs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for l in libs: importlib.import_module(l)               # the libraries ctp's modules import, loaded first
+import torch, transformers
+from transformers import AttentionInterface
+from transformers.masking_utils import AttentionMaskInterface
+def state():
+    return dict(attention=sorted(AttentionInterface._global_mapping), attention_funcs=[id(v) for _, v in sorted(AttentionInterface._global_mapping.items())],
+                masks=sorted(AttentionMaskInterface._global_mapping), mask_funcs=[id(v) for _, v in sorted(AttentionMaskInterface._global_mapping.items())],
+                threads=torch.get_num_threads(), interop=torch.get_num_interop_threads(), dtype=str(torch.get_default_dtype()),
+                deterministic=torch.are_deterministic_algorithms_enabled(), grad=torch.is_grad_enabled(),
+                warnings=[repr(f) for f in warnings.filters], environ=dict(os.environ),
+                hf_verbosity=transformers.utils.logging.get_verbosity(), hf_bars=transformers.utils.logging.is_progress_bar_enabled(),
+                levels={n: logging.getLogger(n).level for n in ('transformers', 'llmcompressor', 'compressed_tensors', 'torch', 'torch.fx._symbolic_trace', 'datasets', '')},
+                handlers={n: len(logging.getLogger(n).handlers) for n in ('transformers', 'llmcompressor', '')})
+before = state()
+for m in mods: importlib.import_module(m)
+after = state()
+print(json.dumps(dict(changed={k: [before[k], after[k]] for k in before if before[k] != after[k]},
+                      loaded=sorted(m for m in sys.modules if m == 'ctp' or m.startswith('ctp.')))))
+'''
+
+def _third_party(mod:str)->list[str]:
+    "The libraries `mod` imports at module level (not ctp, not inside functions)."
+    out = []
+    for n in ast.parse(MODULES[mod].read_text()).body:
+        if isinstance(n, ast.Import): out += [a.name for a in n.names]
+        elif isinstance(n, ast.ImportFrom) and not n.level and n.module != '__future__': out.append(n.module)
+    return [l for l in out if l != 'ctp' and not l.startswith('ctp.')]
+
+def _import_in_fresh_process(mods:list[str])->dict:
+    libs = sorted({l for m in MODULES for l in _third_party(m)})
+    r = subprocess.run([sys.executable, '-c', _PROBE, json.dumps(mods), json.dumps(libs)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+def test_importing_ctp_changes_no_other_library():
+    "Importing every ctp module in a fresh process leaves transformers' attention registries, torch's threads and defaults, warning filters, environment and library log levels as they were."
+    res = _import_in_fresh_process(sorted(MODULES))
+    assert not res['changed'], 'importing ctp changed: ' + json.dumps(res['changed'])[:3000]
+
+BELOW_TOP = lambda: sorted(m for m in MODULES if _room(m) not in TOP)
+
+def test_core_modules_do_not_import_the_top():
+    "`import ctp` and each module below the top load none of ctp.bench, ctp.demo, ctp.docs, ctp.cli (cli loads bench only in its command)."
+    assert 'ctp' in MODULES and len(BELOW_TOP()) >= 9
+    for mods in [['ctp']] + [[m] for m in BELOW_TOP()]:
+        loaded = _import_in_fresh_process(mods)['loaded']
+        top = [m for m in loaded if _room(m) in TOP]
+        assert not top, f'importing {mods[0]} loads {top}'
+
+def test_cli_loads_bench_only_in_its_command():
+    "Importing ctp.cli loads neither the benchmarks nor the demo nor the docs build: each is imported inside its own command."
+    loaded = _import_in_fresh_process(['ctp.cli'])['loaded']
+    assert 'ctp.cli' in loaded and not {'ctp.bench', 'ctp.demo', 'ctp.docs'} & set(loaded), loaded
