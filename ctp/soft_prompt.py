@@ -630,11 +630,15 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
     return res
 
 # %% ../nbs/06_soft_prompt.ipynb #9c156b9b
-def recovery(dense:float,       # perplexity of the uncompressed model (or of the dense + prompt control)
-             compressed:float,  # perplexity of the compressed model
-             recovered:float,   # perplexity of the compressed model with the prompt (or LoRA)
-            )->float:
+def recovery(dense:float,       # score of the uncompressed model (or of the dense + prompt control)
+             compressed:float,  # score of the compressed model
+             recovered:float,   # score of the compressed model with the prompt (or LoRA)
+             strict:bool=True,  # perplexities with a gap to recover (checked); False: any score, accuracy too, None where there is no gap
+            )->float|None:
     "The share of the compression gap recovered: (compressed - recovered) / (compressed - dense)."
+    if not strict:
+        gap = compressed - dense
+        return None if abs(gap) < 1e-12 else (compressed - recovered) / gap
     for k, v in (('dense', dense), ('compressed', compressed), ('recovered', recovered)): check_range(f'{k} perplexity', v, 1)
     if compressed <= dense: raise ConfigError(f"no gap to recover: compressed perplexity {compressed} is not above dense {dense}")
     return (compressed - recovered) / (compressed - dense)
