@@ -4,29 +4,26 @@
 
 # %% ../nbs/06_soft_prompt.ipynb #f0e06a18
 from __future__ import annotations
-import copy, dataclasses, json, math, os, random, time, warnings
-from dataclasses import dataclass, field
+import copy, dataclasses, json, math, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file, safe_open
-from tqdm.auto import tqdm
 from .core import *
 from .models import model_name
-from .evaluate import prompt_embeds, forward_with_prompt, lm_loss, perplexity
+from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
+from .runtime import prompt_embeds, forward_with_prompt, lm_loss
+from .evaluate import perplexity
 
 # %% auto #0
-__all__ = ['INITS', 'CKPT_JSON', 'SAME_RESULT', 'PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_metadata',
-           'SoftPrompt', 'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed', 'train_prompt', 'save_prompt',
-           'read_prompt_metadata', 'load_prompt', 'PromptCache', 'to_peft', 'from_peft', 'lora_params_per_rank',
+__all__ = ['PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_metadata', 'SoftPrompt', 'train_prompt',
+           'save_prompt', 'read_prompt_metadata', 'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank',
            'lora_rank_for', 'train_lora', 'recovery', 'plot_curves']
 
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
-INITS = ('vocab', 'sample', 'text', 'random')
 _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
 
 def _embedding(model)->nn.Module: return model.get_input_embeddings()
@@ -102,265 +99,6 @@ class SoftPrompt(nn.Module):
         meta = {**prompt_metadata(model, tokenizer), 'init': how}
         return cls(n_tokens, int(W.shape[1]), dt, x, meta)
 
-# %% ../nbs/06_soft_prompt.ipynb #c67f32d1
-@dataclass
-class TrainConfig:
-    "Settings of a soft-prompt (or LoRA) training run; the defaults are the paper's recipe scaled to ~15 CPU minutes."
-    n_tokens:int=100        # soft tokens (paper: 100)
-    init:str='vocab'        # prompt initialisation: vocab, sample, text, random (paper: vocab)
-    lr:float=1e-2           # peak AdamW learning rate (paper: 1e-3 over 30,000 steps)
-    weight_decay:float=1e-5 # AdamW weight decay (paper: 1e-5)
-    warmup:int=10           # linear warm-up steps (paper: 500)
-    steps:int=120           # optimizer steps (paper: 30,000)
-    batch_size:int=4        # blocks per step (paper: 2)
-    seq_len:int=256         # tokens per block (paper: 1024)
-    clip:float=1.0          # gradient-norm clipping (paper: 1.0)
-    eval_every:int=30       # steps between validation perplexities
-    eval_blocks:int=16      # validation blocks used
-    seed:int=0              # seed of the data order (and of 'sample'/'random' inits)
-    checkpoint_every:int=30 # steps between checkpoints (when a checkpoint folder is given)
-    recompute:bool=False    # recompute activations in the backward pass: far less memory on long blocks, ~1/3 more time
-
-    def __post_init__(self):
-        for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every'):
-            v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or int(v) != v:
-                raise ConfigError(f"{k} must be a whole number, got {v!r}")
-            setattr(self, k, int(v))
-        check_range('n_tokens', self.n_tokens, 1, 100_000)
-        check_choice('init', self.init, INITS)
-        check_range('lr', self.lr, 0, 1, lo_open=True)
-        check_range('weight_decay', self.weight_decay, 0, 1)
-        check_range('steps', self.steps, 1, 10_000_000)
-        check_range('warmup', self.warmup, 0, self.steps)
-        check_range('batch_size', self.batch_size, 1, 100_000)
-        check_range('seq_len', self.seq_len, 2, 1_000_000)
-        check_range('clip', self.clip, 0, None, lo_open=True)
-        check_range('eval_every', self.eval_every, 1)
-        check_range('eval_blocks', self.eval_blocks, 1)
-        check_range('seed', self.seed, 0, 2**32 - 1)
-        check_range('checkpoint_every', self.checkpoint_every, 1)
-        if not isinstance(self.recompute, (bool, np.bool_)): raise ConfigError(f"recompute must be True or False, got {self.recompute!r}")
-        self.recompute = bool(self.recompute)
-
-    def lr_at(self, step:int)->float:
-        "Learning rate of optimizer step `step` (0-based): linear warm-up, then linear decay towards 0."
-        return self.lr * _lr_factor(step, self.warmup, self.steps)
-
-def _lr_factor(step, warmup, steps):
-    if step < warmup: return (step + 1) / (warmup + 1)
-    return max(0.0, (steps - step) / max(1, steps - warmup))
-
-@dataclass
-class TrainResult:
-    "What a training run gives back: the best prompt, the curves and where the best was."
-    prompt:SoftPrompt|None  # the prompt with the best validation perplexity (None for LoRA)
-    history:dict            # {'train': [[step, loss, lr, seconds], ...], 'valid': [[step, ppl], ...]}
-    best_step:int           # step of the best validation perplexity (0: the initial prompt)
-    best_valid_ppl:float    # that perplexity
-    seconds:float=0.0       # wall time of this call (a resumed run counts only its own part)
-    n_params:int=0          # number of trained numbers
-    resumed_from:int=0      # step this call started from (0: a fresh run)
-    model:object=field(default=None, repr=False) # LoRA only: the PEFT model holding the best adapter
-
-# %% ../nbs/06_soft_prompt.ipynb #47e4acae
-def _as_blocks(blocks, seq_len:int, what:str)->torch.Tensor:
-    "Token blocks [n, T] cut into [m, seq_len] pieces (the tail of each block that does not fill one is dropped)."
-    if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.dtype not in (torch.long, torch.int, torch.int32):
-        raise DataError(f"{what} must be a [n, T] tensor of token ids, got {type(blocks).__name__} "
-                        f"{tuple(getattr(blocks, 'shape', ()))}")
-    n, T = blocks.shape
-    if T < seq_len: raise DataError(f"{what} has blocks of {T} tokens, shorter than seq_len={seq_len}; use seq_len <= {T}")
-    k = T // seq_len
-    return blocks[:, :k * seq_len].reshape(n * k, seq_len).long()
-
-def _perm(n:int, seed:int, epoch:int)->torch.Tensor:
-    "The order of the blocks in `epoch`: a permutation from a generator seeded by (seed, epoch)."
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-
-def _rng_state()->dict:
-    "Random states of torch, NumPy and Python as plain lists (JSON)."
-    npst = np.random.get_state()
-    st = dict(torch=torch.get_rng_state().tolist(), python=[random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
-              numpy=[npst[0], npst[1].tolist(), int(npst[2]), int(npst[3]), float(npst[4])])
-    if torch.cuda.is_available(): st['cuda'] = [s.tolist() for s in torch.cuda.get_rng_state_all()]
-    return st
-
-def _set_rng_state(st:dict):
-    torch.set_rng_state(torch.tensor(st['torch'], dtype=torch.uint8))
-    random.setstate((st['python'][0], tuple(st['python'][1]), st['python'][2]))
-    n = st['numpy']; np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), n[2], n[3], n[4]))
-    if 'cuda' in st and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([torch.tensor(s, dtype=torch.uint8) for s in st['cuda']])
-
-# %% ../nbs/06_soft_prompt.ipynb #2df8a6c5
-CKPT_JSON = 'checkpoint.json'
-
-def _save_checkpoint(folder:Path, kind:str, params:dict, best:dict, opt, sched, state:dict, config:TrainConfig, data_fp:str):
-    "Write a resumable checkpoint of a training run into `folder`."
-    step = state['step']
-    tensors = {f'param.{k}': v.detach().cpu().contiguous() for k, v in params.items()}
-    tensors.update({f'best.{k}': v.detach().cpu().contiguous() for k, v in best.items()})
-    osd = opt.state_dict()
-    for i, s in osd['state'].items():
-        for k, v in s.items():
-            if isinstance(v, torch.Tensor): tensors[f'opt.{i}.{k}'] = v.detach().cpu().contiguous()
-    name = f'ckpt-{step:08d}.safetensors'
-    with atomic_write(folder/name) as tmp: save_file(tensors, str(tmp), metadata={'format': 'ctp.checkpoint', 'step': str(step)})
-    js = dict(format='ctp.checkpoint', version=1, kind=kind, tensors=name, step=step, **state['pos'],
-              scheduler=sched.state_dict(), param_groups=osd['param_groups'], param_names=list(params),
-              opt_scalars={str(i): {k: v for k, v in s.items() if not isinstance(v, torch.Tensor)} for i, s in osd['state'].items()},
-              history=state['history'], best_step=state['best_step'], best_ppl=state['best_ppl'],
-              config=dataclasses.asdict(config), data=data_fp, rng=_rng_state())
-    save_json(js, folder/CKPT_JSON)
-    for f in folder.glob('ckpt-*.safetensors'):
-        if f.name != name: f.unlink()
-
-def _load_checkpoint(folder:Path, kind:str, params:dict, best:dict, opt, sched, config:TrainConfig, data_fp:str)->dict:
-    "Restore a run from `folder` into params/best/opt/sched; return the run state."
-    try: js = load_json(folder/CKPT_JSON)
-    except ConfigError as e: raise PromptFileError(f"damaged checkpoint: {e}; delete {str(folder)!r} to start the run afresh") from None
-    if not isinstance(js, dict) or js.get('format') != 'ctp.checkpoint': raise PromptFileError(f"{str(folder/CKPT_JSON)!r} is not a ctp checkpoint")
-    try: return _restore(folder, js, kind, params, best, opt, sched, config, data_fp)
-    except CTPError: raise
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as e:
-        raise PromptFileError(f"damaged checkpoint in {str(folder)!r} ({type(e).__name__}: {str(e)[:120]}); "
-                              f"delete the folder to start the run afresh") from None
-
-SAME_RESULT = ('recompute',)   # settings of how a step is computed, not of what: a run may resume with them changed
-
-def _restore(folder:Path, js:dict, kind:str, params:dict, best:dict, opt, sched, config:TrainConfig, data_fp:str)->dict:
-    if js['kind'] != kind: raise PromptFileError(f"checkpoint in {str(folder)!r} is from a {js['kind']} run, not a {kind} run")
-    mine = dataclasses.asdict(config)
-    diff = {k: (js['config'].get(k), v) for k, v in mine.items() if k not in SAME_RESULT and js['config'].get(k) != v}
-    if diff: raise ConfigError(f"checkpoint in {str(folder)!r} was made with other settings "
-                               f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
-                               f"use the same TrainConfig or another checkpoint folder")
-    if js['data'] != data_fp: raise DataError(f"checkpoint in {str(folder)!r} was trained on other data; resume with the same training blocks")
-    if js['param_names'] != list(params): raise PromptFileError(f"checkpoint in {str(folder)!r} holds {js['param_names'][:3]}..., not this run's tensors")
-    try: t = load_file(str(folder/js['tensors']))
-    except (FileNotFoundError, SafetensorError, OSError) as e:
-        raise PromptFileError(f"checkpoint tensors {str(folder/js['tensors'])!r} are missing or corrupt: {e}") from None
-    with torch.no_grad():
-        for k, p in params.items():
-            if t[f'param.{k}'].shape != p.shape:
-                raise PromptFileError(f"checkpoint tensor {k!r} has shape {tuple(t[f'param.{k}'].shape)}, this run's has {tuple(p.shape)}")
-            p.copy_(t[f'param.{k}']); best[k] = t[f'best.{k}'].to(p.device)
-    osd = {'state': {}, 'param_groups': js['param_groups']}
-    for g in osd['param_groups']:
-        if 'betas' in g: g['betas'] = tuple(g['betas'])
-    for i, sc in js['opt_scalars'].items():
-        s = dict(sc)
-        s.update({k.split('.', 2)[2]: v for k, v in t.items() if k.startswith(f'opt.{i}.')})
-        osd['state'][int(i)] = s
-    opt.load_state_dict(osd)
-    sched.load_state_dict(js['scheduler'])
-    _set_rng_state(js['rng'])
-    return dict(step=js['step'], history=js['history'], best_step=js['best_step'], best_ppl=float(js['best_ppl']))
-
-# %% ../nbs/06_soft_prompt.ipynb #802b0f68
-def dist_info()->tuple[int, int]:
-    "This process's rank and the number of processes training together: `(0, 1)` without torch.distributed."
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-def init_distributed(backend:str|None=None # None: gloo, plus nccl for CUDA tensors when there is a GPU
-                    )->tuple[int, int]:
-    "Join the process group that torchrun or accelerate describes in the environment (if any); return `(rank, world)`."
-    if dist.is_available() and not dist.is_initialized() and int(os.environ.get('WORLD_SIZE', '1')) > 1:
-        dist.init_process_group(backend or ('cpu:gloo,cuda:nccl' if torch.cuda.is_available() else 'gloo'))
-    return dist_info()
-
-# %% ../nbs/06_soft_prompt.ipynb #62942481
-def _stop(what:str, value:float, step:int, params:dict, best:dict, state:dict, config:TrainConfig, folder):
-    "Raise the TrainingError of a non-finite loss or gradient at `step`, carrying the last good and the best tensors."
-    saved = load_json(folder/CKPT_JSON)['step'] if folder is not None and (folder/CKPT_JSON).exists() else None
-    err = TrainingError(f"the training {what} became {value} at step {step + 1}; stopped before updating, so the tensors of "
-                        f"step {step} (error .params) and the best so far (step {state['best_step']}, error .best) are kept"
-                        + (f", and the checkpoint in {str(folder)!r} (step {saved}) is untouched" if saved is not None else '')
-                        + f"; try a smaller lr (now {config.lr}) in a fresh checkpoint folder")
-    err.params = {k: v.detach().clone() for k, v in params.items()}
-    err.best = {k: v.detach().clone() for k, v in best.items()}
-    err.step, err.best_step, err.history = step, state['best_step'], state['history']
-    raise err
-
-def _fit(model, params:dict, loss_fn, eval_fn, train_blocks, valid_blocks, config:TrainConfig, kind:str,
-         checkpoint_dir=None, on_step=None, desc='train')->TrainResult:
-    "Train the tensors `params` (everything else in `model` frozen) and return the history and best tensors."
-    t0 = time.time()
-    blocks = _as_blocks(train_blocks, config.seq_len, 'train_blocks')
-    vblocks = _as_blocks(valid_blocks, config.seq_len, 'valid_blocks')[:config.eval_blocks]
-    bs = config.batch_size
-    nb = len(blocks) // bs
-    if nb == 0: raise DataError(f"train_blocks give {len(blocks)} blocks of {config.seq_len} tokens, fewer than batch_size={bs}")
-    rank, world = dist_info()
-    if bs % world: raise ConfigError(f"batch_size={bs} must be a multiple of the number of processes ({world}), which share each batch")
-    data_fp = fingerprint(blocks.numpy().tobytes())
-    trainable = {id(p) for p in params.values()}
-    flags = [(p, p.requires_grad) for p in model.parameters()]
-    was_training = model.training
-    opt = torch.optim.AdamW(list(params.values()), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, config.warmup, config.steps))
-    best = {k: v.detach().clone() for k, v in params.items()}
-    state = dict(step=0, history={'train': [], 'valid': []}, best_step=0, best_ppl=math.inf)
-    folder = None if checkpoint_dir is None else Path(checkpoint_dir)
-    if folder is not None and (folder/CKPT_JSON).exists():
-        state = _load_checkpoint(folder, kind, params, best, opt, sched, config, data_fp)
-    start = state['step']
-    try:
-        for p in model.parameters(): p.requires_grad_(id(p) in trainable)
-        for p in params.values(): p.requires_grad_(True)
-        left = [n for n, p in model.named_parameters() if p.requires_grad and id(p) not in trainable]
-        if left: raise TrainingError(f"model parameters still trainable after freezing: {left[:3]}")
-        model.eval()
-        def evaluate(step):
-            ppl = eval_fn(vblocks)
-            state['history']['valid'].append([step, ppl])
-            if ppl < state['best_ppl']:
-                state.update(best_ppl=ppl, best_step=step)
-                for k, v in params.items(): best[k] = v.detach().clone()
-        if start == 0 and not state['history']['valid']: evaluate(0)
-        bar = tqdm(total=config.steps, initial=start, desc=desc, disable=None if rank == 0 else True, leave=False, mininterval=30)
-        for step in range(start, config.steps):
-            ts = time.time()
-            epoch, pos = divmod(step, nb)
-            idx = _perm(len(blocks), config.seed, epoch)[pos * bs:(pos + 1) * bs]
-            idx = idx[rank * bs // world:(rank + 1) * bs // world]       # this process's share of the batch
-            opt.zero_grad(set_to_none=True)
-            nll, n = loss_fn(blocks[idx])
-            if world == 1: loss = shown = nll / n
-            else:   # the global mean: sum of every share's loss over all their tokens (DDP averages the gradients)
-                tot = torch.stack([nll.detach().double(), torch.tensor(float(n), dtype=torch.float64, device=nll.device)])
-                dist.all_reduce(tot)
-                loss, shown = nll * (world / tot[1].item()), (tot[0] / tot[1]).float()
-            if not torch.isfinite(shown): _stop('loss', shown.item(), step, params, best, state, config, folder)
-            loss.backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(list(params.values()), config.clip)
-            if not torch.isfinite(gnorm): _stop('gradient norm', gnorm.item(), step, params, best, state, config, folder)
-            if step == start and all(p.grad is None or not p.grad.abs().sum() > 0 for p in params.values()):
-                raise TrainingError("no gradient reaches the trained tensors: this model's layers do not pass gradients to their inputs")
-            loss = shown
-            lr = opt.param_groups[0]['lr']
-            opt.step(); sched.step()
-            state['step'] = step + 1
-            state['history']['train'].append([step + 1, loss.item(), lr, round(time.time() - ts, 3)])
-            if (step + 1) % config.eval_every == 0 or step + 1 == config.steps: evaluate(step + 1)
-            if folder is not None and rank == 0 and ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps):
-                e, q = divmod(step + 1, nb)
-                state['pos'] = dict(epoch=e, batch=q)
-                _save_checkpoint(folder, kind, params, best, opt, sched, state, config, data_fp)
-            bar.update(1); bar.set_postfix(loss=f'{loss.item():.3f}', refresh=False)
-            if on_step is not None: on_step(step + 1, loss.item())
-        bar.close()
-    finally:
-        for p, f in flags: p.requires_grad_(f)
-        for p in params.values(): p.grad = None
-        model.train(was_training)
-    with torch.no_grad():
-        for k, p in params.items(): p.copy_(best[k])
-    return TrainResult(None, state['history'], state['best_step'], state['best_ppl'], time.time() - t0,
-                       sum(p.numel() for p in params.values()), start)
-
 # %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
 def train_prompt(model,                # a causal LM, compressed or not; its weights stay frozen
                  train_blocks:torch.Tensor, # [n, T] token ids to train on (T >= config.seq_len)
@@ -392,8 +130,8 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
-    try: res = _fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
-                    checkpoint_dir, on_step, desc='prompt')
+    try: res = fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
+                   checkpoint_dir, on_step, desc='prompt')
     except TrainingError as e:
         if hasattr(e, 'best'):   # hand back usable prompts: the best validated one and the last finite one
             e.prompt = SoftPrompt(prompt.n_tokens, prompt.hidden, prompt.weight.dtype, e.best['prompt'].cpu(), dict(prompt.meta, best_step=e.best_step))
@@ -461,69 +199,6 @@ def load_prompt(path:str|Path,  # a file written by `save_prompt`
     meta = {k: v for k, v in md.items() if k not in ('format', 'version')}
     sp = SoftPrompt(w.shape[0], w.shape[1], dt, w, meta)
     return sp.to(_embedding(model).weight.device) if model is not None else sp
-
-# %% ../nbs/06_soft_prompt.ipynb #2c1e9a4e
-class PromptCache:
-    "A soft prompt's keys and values, computed once and reused by every generation request."
-    def __init__(self, model,   # a causal LM
-                 prompt):       # a SoftPrompt, a [P, H] tensor or a module returning one
-        p = prompt_embeds(prompt)
-        emb = _embedding(model)
-        if p is None: raise ConfigError("PromptCache needs a prompt, got None")
-        if p.shape[1] != model_width(model):
-            raise ConfigError(f"prompt width {p.shape[1]} does not match the model's input width {model_width(model)}")
-        self.model, self.n_tokens = model, p.shape[0]
-        p = p.detach().to(device=emb.weight.device, dtype=emb.weight.dtype)
-        with torch.no_grad():
-            out = model(inputs_embeds=p[None], attention_mask=torch.ones(1, self.n_tokens, dtype=torch.long, device=p.device), use_cache=True)
-        self.kv = out.past_key_values
-
-    def generate_ids(self, input_ids:torch.Tensor, # [B, T] request tokens, left-padded
-                     attention_mask:torch.Tensor|None=None, # [B, T]; None: all ones
-                     **gen_kwargs)->torch.Tensor:  # passed to `model.generate` (e.g. max_new_tokens)
-        "New token ids `[B, new]` for a batch of requests, reusing the prompt's cached keys and values."
-        if input_ids.dim() == 1: input_ids = input_ids[None]
-        if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-        if attention_mask.dim() == 1: attention_mask = attention_mask[None]
-        if attention_mask.shape != input_ids.shape: raise ConfigError(f"attention_mask shape {tuple(attention_mask.shape)} does not match input_ids {tuple(input_ids.shape)}")
-        if (attention_mask[:, -1] == 0).any(): raise ConfigError("requests must be left-padded for generation (the last position of a row is padding)")
-        B, T = input_ids.shape
-        dev = _embedding(self.model).weight.device
-        kv = copy.deepcopy(self.kv)
-        if B > 1: kv.batch_repeat_interleave(B)
-        pad = self.model.generation_config.pad_token_id
-        pad = 0 if pad is None else (pad[0] if isinstance(pad, list) else pad)
-        ids = torch.cat([torch.full((B, self.n_tokens), pad, dtype=torch.long), input_ids.long().cpu()], 1).to(dev)
-        mask = torch.cat([torch.ones(B, self.n_tokens, dtype=torch.long), attention_mask.long().cpu()], 1).to(dev)
-        gen_kwargs.setdefault('do_sample', False)
-        if not gen_kwargs['do_sample']:
-            for k in ('temperature', 'top_p', 'top_k'): gen_kwargs.setdefault(k, None)
-        with torch.no_grad():
-            out = self.model.generate(input_ids=ids, attention_mask=mask, past_key_values=kv, **gen_kwargs)
-        return out[:, self.n_tokens + T:]
-
-    def generate(self, tokenizer,          # the model's tokenizer
-                 questions,                # a question, a list of chat messages, or a list of questions
-                 max_new_tokens:int=64,    # tokens to generate
-                 chat:bool=True,           # wrap questions in the tokenizer's chat template
-                 **gen_kwargs):
-        "Answer one question (-> str) or a batch of them (-> list[str]) with the cached prompt."
-        single = isinstance(questions, str) or (isinstance(questions, list) and questions and isinstance(questions[0], dict))
-        qs = [questions] if single else list(questions)
-        texts = []
-        for q in qs:
-            if chat and tokenizer.chat_template:
-                msgs = [{'role': 'user', 'content': q}] if isinstance(q, str) else q
-                texts.append(tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False))
-            else: texts.append(q if isinstance(q, str) else '\n'.join(m['content'] for m in q))
-        side = tokenizer.padding_side
-        tokenizer.padding_side = 'left'
-        try: enc = tokenizer(texts, return_tensors='pt', padding=True, add_special_tokens=not chat)
-        finally: tokenizer.padding_side = side
-        out = self.generate_ids(enc['input_ids'], enc['attention_mask'], max_new_tokens=max_new_tokens,
-                                pad_token_id=tokenizer.pad_token_id, **gen_kwargs)
-        ans = [tokenizer.decode(o, skip_special_tokens=True, clean_up_tokenization_spaces=False) for o in out]
-        return ans[0] if single else ans
 
 # %% ../nbs/06_soft_prompt.ipynb #a9c0d527
 def to_peft(prompt:SoftPrompt,    # the prompt
@@ -625,7 +300,7 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
     loss_fn = lambda b: lm_loss(pm, b, checkpoint=config.recompute)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(pm, vb, batch_size=config.batch_size)
-    res = _fit(pm, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'lora', checkpoint_dir, on_step, desc='lora')
+    res = fit(pm, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'lora', checkpoint_dir, on_step, desc='lora')
     res.model = pm
     return res
 

@@ -14,9 +14,10 @@ from filelock import FileLock
 from .core import *
 from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
-from .evaluate import loglikelihood, lm_loss, perplexity, prompt_embeds, zero_shot
-from .soft_prompt import (CKPT_JSON, SoftPrompt, TrainConfig, TrainResult, _fit, load_prompt, model_width,
-                             recovery, tokenizer_fingerprint)
+from .runtime import lm_loss, prompt_embeds
+from .evaluate import loglikelihood, perplexity, zero_shot
+from .soft_prompt import SoftPrompt, load_prompt, model_width, recovery, tokenizer_fingerprint
+from .train import TrainConfig, TrainResult, fit
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'parse_variant', 'variant_str', 'load_variant', 'wilson', 'mcnemar', 'paired_bootstrap',
@@ -432,6 +433,7 @@ class LevelSchedule:
         if w.shape != (len(self.levels),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise ConfigError(f"weights must be {len(self.levels)} non-negative numbers, not all 0; got {weights!r}")
         self.p, self.seed = w / w.sum(), int(check_range('seed', seed, 0, 2**32 - 1))
+        self.weights = None if weights is None else [float(x) for x in self.p]
     def __call__(self, step:int)->str:
         "The level of optimizer step `step` (0-based)."
         return self.levels[int(np.random.default_rng([self.seed, int(step)]).choice(len(self.levels), p=self.p))]
@@ -440,7 +442,16 @@ class LevelSchedule:
         c = dict.fromkeys(self.levels, 0)
         for s in range(steps): c[self(s)] += 1
         return c
+    def state_dict(self)->dict:
+        "What defines the schedule (JSON): the levels, their weights (None: equal) and the seed."
+        return dict(levels=self.levels, weights=self.weights, seed=self.seed)
+    def load_state_dict(self, state:dict):
+        "Accept the state of a saved run only if it is this schedule's own."
+        if state != self.state_dict():
+            raise ConfigError(f"the run there was trained on levels {state.get('levels')} with other weights or seed; "
+                              f"use the same levels or another checkpoint folder")
 
+# %% ../nbs/07_transfer.ipynb #a4e6e2b6
 def train_multilevel(models:dict,             # level name -> frozen causal LM (same width and tokenizer)
                      train_blocks:torch.Tensor, # [n, T] token ids to train on
                      valid_blocks:torch.Tensor, # [m, T] held-out token ids (validation on every model)
@@ -463,32 +474,12 @@ def train_multilevel(models:dict,             # level name -> frozen causal LM (
     if prompt.n_tokens != config.n_tokens or prompt.hidden != model_width(first):
         raise ConfigError(f"the prompt is [{prompt.n_tokens}, {prompt.hidden}], the run needs [{config.n_tokens}, {model_width(first)}]")
     prompt = copy.deepcopy(prompt).to(first.get_input_embeddings().weight.device)
-    plan = dict(levels=names, weights=None if weights is None else [float(x) for x in sched.p], seed=config.seed)
-    folder, state = None if checkpoint_dir is None else Path(checkpoint_dir), dict(step=0)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if (folder/'levels.json').exists() and load_json(folder/'levels.json') != plan:
-            raise ConfigError(f"checkpoint in {str(folder)!r} was trained on levels {load_json(folder/'levels.json')['levels']} "
-                              f"with other weights or seed; use the same levels or another checkpoint folder")
-        save_json(plan, folder/'levels.json')
-        if (folder/CKPT_JSON).exists(): state['step'] = int(load_json(folder/CKPT_JSON)['step'])
-    def loss_fn(b): return lm_loss(models[sched(state['step'])], b, prompt=prompt, fast=True, checkpoint=config.recompute)
+    def loss_fn(b, level): return lm_loss(models[level], b, prompt=prompt, fast=True, checkpoint=config.recompute)
     def eval_fn(vb):
         with torch.no_grad():
             return math.exp(sum(math.log(perplexity(m, vb, prompt=prompt, batch_size=config.batch_size)) for m in ms) / len(ms))
-    def step_done(step, loss):
-        state['step'] = step
-        if on_step is not None: on_step(step, loss)
-    flags = [(p, p.requires_grad) for m in ms[1:] for p in m.parameters()]
-    modes = [m.training for m in ms]
-    try:
-        for m in ms: m.eval()
-        for p, _ in flags: p.requires_grad_(False)            # `_fit` freezes the first model; these are frozen here
-        res = _fit(first, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt-mix',
-                   checkpoint_dir, step_done, desc='prompt (mix)')
-    finally:
-        for p, f in flags: p.requires_grad_(f)
-        for m, t in zip(ms, modes): m.train(t)
+    res = fit(ms, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt-mix',
+              checkpoint_dir, on_step, desc='prompt (mix)', schedule=sched)   # the loop freezes every model, saves the schedule
     res.history['levels'] = [sched(s) for s in range(config.steps)]
     prompt.meta.update(steps=config.steps, level='mix:' + ','.join(names), data=data or prompt.meta.get('data', ''),
                        best_valid_ppl=round(res.best_valid_ppl, 4), best_step=res.best_step)

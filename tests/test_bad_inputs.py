@@ -61,7 +61,7 @@ def _tree(*roots):
 def _blocks(n=8, T=32, seed=0): return torch.randint(3, 300, (n, T), generator=torch.Generator().manual_seed(seed))
 
 def _cfg(**kw):
-    from ctp.soft_prompt import TrainConfig
+    from ctp.train import TrainConfig
     return TrainConfig(**{**dict(n_tokens=4, seq_len=32, steps=2, warmup=0, batch_size=2, eval_blocks=2), **kw})
 
 def _lib():
@@ -70,7 +70,8 @@ def _lib():
     from ctp.compress import Level, compress
     from ctp.data import load_corpus, load_task, token_blocks
     from ctp.evaluate import perplexity, zero_shot
-    from ctp.soft_prompt import SoftPrompt, TrainConfig, train_prompt, load_prompt, save_prompt
+    from ctp.soft_prompt import SoftPrompt, train_prompt, load_prompt, save_prompt
+    from ctp.train import TrainConfig
     from ctp.core import get_device, get_dtype
     return [
     ('unknown model', lambda a: load_model('no-such-org/no-such-model'), 'ModelError', ["unknown model 'no-such-org/no-such-model'", 'smollm2-135m']),

@@ -12,7 +12,8 @@ SCRIPT = textwrap.dedent('''
     import json, sys, torch
     torch.set_num_threads(1)
     from ctp.models import load_model
-    from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, dist_info
+    from ctp.soft_prompt import train_prompt, save_prompt
+    from ctp.train import TrainConfig, dist_info
     model_dir, out, ckpt = sys.argv[1:4]
     m, tok = load_model(model_dir, device='cpu')
     rows = set()      # batch rows each training forward pass over the text (32 positions) sees in this process
