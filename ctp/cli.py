@@ -10,8 +10,8 @@ from fastcore.script import anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BOS_CHOICES', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train', 'demo', 'transfer',
-           'headline', 'reproduce', 'bench']
+__all__ = ['COMMANDS', 'BOS_CHOICES', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train',
+           'demo', 'transfer', 'reproduce', 'ReproduceRun', 'headline', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -240,9 +240,9 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Train a soft prompt on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.compress import Level
-    from ctp.data import CORPORA, load_corpus, token_blocks
-    from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt
-    from ctp.soft_prompt import dist_info
+    from ctp.data import CORPORA
+    from ctp.soft_prompt import save_prompt
+    from ctp.train import dist_info
     Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
     b = _bos(bos)
     out = Path(out)
@@ -250,20 +250,30 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     if out.suffix != '.safetensors': raise ConfigError(f"output {str(out)!r} must end in .safetensors")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
-    cfg = TrainConfig(n_tokens=n_tokens, init=init, lr=lr, steps=steps, batch_size=batch_size, seq_len=seq_len,
-                      warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=max(1, min(eval_every, 30)), seed=seed,
-                      recompute=recompute)
+    cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
+                        batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute)
     m, tok = open_model(model, level, device=device)
-    tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len, bos=b)
-    va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks, bos=b)
-    res = train_prompt(m, tr, va, cfg, checkpoint_dir=out.with_suffix('.ckpt'), level=level, tokenizer=tok,
-                       data=f'{corpus}/train')
+    res = _train_on(m, tok, corpus, cfg, b, out.with_suffix('.ckpt'), level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     save_prompt(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
                    seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
     return res
+
+# %% ../nbs/09_cli.ipynb #bc97434f
+def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
+    "The prompt's TrainConfig as `ctp train` and `ctp reproduce` build it: warmup over the first tenth of the steps (at most 10)."
+    from ctp.train import TrainConfig
+    return TrainConfig(steps=steps, warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
+
+def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level:str):
+    "Train a prompt on `corpus`'s train split (validated on its valid split), as `ctp train` and `ctp reproduce` do."
+    from ctp.data import load_corpus, token_blocks
+    from ctp.soft_prompt import train_prompt
+    tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, bos=bos)
+    va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=cfg.seq_len, max_blocks=cfg.eval_blocks, bos=bos)
+    return train_prompt(m, tr, va, cfg, checkpoint_dir=checkpoint_dir, level=level, tokenizer=tok, data=f'{corpus}/train')
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command
@@ -336,53 +346,14 @@ def transfer(prompts:str='',            # comma-separated prompt files (.safeten
     print(f"{out['computed']} cells computed, {out['stored']} already stored; results in {store}")
     return out
 
-# %% ../nbs/09_cli.ipynb #49b6d1d0
-def _recovered(dense:float, comp:float, prompted:float)->float|None:
-    "Share of the compression gap closed by the prompt (works for perplexity and accuracy alike)."
-    gap = comp - dense
-    return None if abs(gap) < 1e-12 else (comp - prompted) / gap
-
-def headline(results:dict # the `results.json` of a reproduce run
-            )->str:
-    "The headline table of a reproduce run as Markdown: dense / compressed / compressed + prompt and recovery."
-    r, lvl = results, results['config']['level']
-    cols = [(f"{c} ppl", lambda s, c=c: s['perplexity'][c]['ppl']) for c in r['dense']['perplexity']]
-    if r['dense'].get('zero_shot'): cols.append(('mean acc', lambda s: s['mean_acc']))
-    rows = [('dense' + (' (dequantized Q4_1)' if r['dense'].get('note') else ''), r['dense']),
-            (lvl, r['compressed']), (f'{lvl} + prompt', r['prompted'])]
-    fmt = lambda v, name: f'{v:.3f}' if name == 'mean acc' else f'{v:.2f}'
-    lines = ['| model | ' + ' | '.join(n for n, _ in cols) + ' |', '|---|' + '---:|' * len(cols)]
-    for name, s in rows: lines.append(f'| {name} | ' + ' | '.join(fmt(f(s), n) for n, f in cols) + ' |')
-    rec = [_recovered(f(r['dense']), f(r['compressed']), f(r['prompted'])) for _, f in cols]
-    lines.append('| recovered share of the gap | ' + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
-    return '\n'.join(lines)
-
-def _plots(results:dict, out:Path):
-    "Write the perplexity bar chart and the training curve as PNG files."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    lvl = results['config']['level']
-    corpora = list(results['dense']['perplexity'])
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    w = 0.27
-    for i, (k, lab) in enumerate([('dense', 'dense'), ('compressed', lvl), ('prompted', f'{lvl} + prompt')]):
-        ys = [results[k]['perplexity'][c]['ppl'] for c in corpora]
-        ax.bar([j + (i - 1) * w for j in range(len(corpora))], ys, w, label=lab)
-    ax.set_xticks(range(len(corpora)), [f'{c} (test)' for c in corpora]); ax.set_ylabel('perplexity')
-    ax.set_title(f"{results['config']['model']}: {lvl} with and without the soft prompt"); ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_write(out/'perplexity.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
-    plt.close(fig)
-    h = results['training']['history']
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.plot([s for s, *_ in h['train']], [l for _, l, *_ in h['train']], lw=1, label='train loss (per step)')
-    ax2 = ax.twinx()
-    ax2.plot([s for s, _ in h['valid']], [p for _, p in h['valid']], 'o-', color='C3', label='valid perplexity')
-    ax.set_xlabel('step'); ax.set_ylabel('train loss'); ax2.set_ylabel('valid perplexity')
-    fig.legend(loc='upper right', fontsize=8); ax.set_title('soft-prompt training')
-    fig.tight_layout()
-    with atomic_write(out/'training.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
-    plt.close(fig)
+# %% ../nbs/09_cli.ipynb #7e2dc2d8
+def _stored(run, name:str, stage):
+    "Run `stage(run)` unless its result is in the run's folder; store what it returns there."
+    f = run.out/f'{name}.json'
+    if f.exists(): print(f'[{name}] done before, reusing {f}'); return load_json(f)
+    t0 = time.time(); print(f'[{name}] ...')
+    r = stage(run); r['stage_seconds'] = round(time.time() - t0, 1)
+    save_json(r, f); print(f'[{name}] {r["stage_seconds"]:.0f} s'); return r
 
 @command
 def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
@@ -405,83 +376,167 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a soft prompt, evaluate again, and write a report."
-    from ctp.compress import Level, compressed_dir
-    from ctp.data import CORPORA, TASKS, load_corpus, token_blocks
-    from ctp.evaluate import evaluate_suite, suite_table
-    from ctp.soft_prompt import TrainConfig, train_prompt, save_prompt, load_prompt, SAME_RESULT
-    from ctp.models import load_model
-    t_start = time.time()
-    lvl, calib_n, b = str(Level.parse(level)), _calib_n(calib_n), _bos(bos)
-    if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
-    for c in [corpus] + _csv(unseen): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
-    for t in _csv(tasks): check_choice('task', t, TASKS, DataError)
-    cfg = TrainConfig(n_tokens=n_tokens, lr=lr, steps=steps, batch_size=batch_size, seq_len=seq_len,
-                      warmup=min(10, steps // 10), eval_every=max(1, steps // 4), checkpoint_every=max(1, min(25, steps // 4)), seed=seed,
-                      recompute=recompute)
-    config = dict(model=model, level=lvl, corpus=corpus, unseen=unseen, tasks=_csv(tasks), n=n, train=cfg,
-                  eval_seq_len=eval_seq_len, max_blocks=max_blocks, calib_n=calib_n, seed=seed,
-                  **({} if bos == 'auto' else dict(bos=bos)))          # a run from before --bos resumes as 'auto'
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
-    if any(q.exists() and not q.is_dir() for q in out.parents):
-        raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
-    if (out/'prompt.safetensors').exists(): _check_prompts([out/'prompt.safetensors'], model)   # a resumed run's prompt
-    out.mkdir(parents=True, exist_ok=True)
-    cfg_file = out/'config.json'
-    if cfg_file.exists():
-        old = load_json(cfg_file)
-        same = lambda c: {**c, 'train': {k: v for k, v in c['train'].items() if k not in SAME_RESULT}}   # how, not what
-        if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
-            raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
-        print(f'resuming the run in {out}')
-    else: save_json(config, cfg_file)
-    suite = dict(corpora=[corpus] + ([unseen] if unseen and unseen != corpus else []), tasks=_csv(tasks), n=n,
-                 seq_len=eval_seq_len, max_blocks=max_blocks or None, seed=seed, bos=b)
+    run = ReproduceRun.start(**locals())
+    for name, stage, stored in REPRODUCE_STAGES:
+        run.results[name] = _stored(run, name, stage) if stored else stage(run)
+    return run.results['report']
 
-    def stage(name, fn):
-        f = out/f'{name}.json'
-        if f.exists(): print(f'[{name}] done before, reusing {f}'); return load_json(f)
-        t0 = time.time(); print(f'[{name}] ...')
-        r = fn(); r['stage_seconds'] = round(time.time() - t0, 1)
-        save_json(r, f); print(f'[{name}] {r["stage_seconds"]:.0f} s'); return r
+# %% ../nbs/09_cli.ipynb #d094ccbe
+class ReproduceRun:
+    "What the stages of `ctp reproduce` share: its settings, its folder, the model once opened and each stage's result."
+    def __init__(self, args:dict, # the arguments of `reproduce`
+                 config:dict,     # the settings `config.json` records
+                 cfg,             # the prompt's TrainConfig
+                 suite:dict,      # the arguments of `evaluate_suite`, the same for every evaluation
+                 t_start:float):  # when the command started
+        self.args, self.config, self.cfg, self.suite, self.t_start = args, config, cfg, suite, t_start
+        self.out, self.level, self.model, self.tok, self.results = Path(args['out']), config['level'], None, None, {}
 
-    dense = stage('dense', lambda: evaluate_suite(*load_model(model, device=device), **suite))
-    where = ('its folder' if (Path(model).expanduser()/'ctp.json').is_file() else
-             'the cache' if (compressed_dir(model, lvl, calib_n)/'ctp.json').is_file() else None)
-    t0 = time.time()
-    print(f'[compress] {lvl}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
-    m, tok = open_model(model, lvl, calib_n=calib_n, device=device, progress=True)
-    print(f'[compress] {time.time() - t0:.0f} s', flush=True)
-    compressed = stage('compressed', lambda: evaluate_suite(m, tok, **suite))
-    pfile = out/'prompt.safetensors'
-    def _train():
-        tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=seq_len, bos=b)
-        va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=seq_len, max_blocks=cfg.eval_blocks, bos=b)
-        res = train_prompt(m, tr, va, cfg, checkpoint_dir=out/'checkpoint', level=lvl, tokenizer=tok, data=f'{corpus}/train')
-        save_prompt(res.prompt, pfile)
-        return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
-    training = stage('training', _train)
-    prompt = load_prompt(pfile, m, tok)
-    prompted = stage('prompted', lambda: evaluate_suite(m, tok, prompt=prompt, **suite))
-    results = dict(config=config, dense=dense, compressed=compressed, prompted=prompted, training=training)
-    results['recovered'] = {c: _recovered(dense['perplexity'][c]['ppl'], compressed['perplexity'][c]['ppl'],
-                                          prompted['perplexity'][c]['ppl']) for c in dense['perplexity']}
-    save_json(results, out/'results.json')
-    _plots(results, out)
-    table = headline(results)
+    @classmethod
+    def start(cls, **a):
+        "Check the settings of `reproduce(**a)` before any model loads, then open its folder (recording or resuming)."
+        from ctp.compress import Level
+        from ctp.data import CORPORA, TASKS
+        from ctp.train import SAME_RESULT
+        t_start = time.time()
+        lvl, calib_n, b = str(Level.parse(a['level'])), _calib_n(a['calib_n']), _bos(a['bos'])
+        if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
+        for c in [a['corpus']] + _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
+        for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
+        steps = a['steps']
+        cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
+                            batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'])
+        config = dict(model=a['model'], level=lvl, corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
+                      eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
+                      **({} if a['bos'] == 'auto' else dict(bos=a['bos'])))          # a run from before --bos resumes as 'auto'
+        out = Path(a['out'])
+        if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
+        if any(q.exists() and not q.is_dir() for q in out.parents):
+            raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
+        if (out/'prompt.safetensors').exists(): _check_prompts([out/'prompt.safetensors'], a['model'])   # a resumed run's prompt
+        out.mkdir(parents=True, exist_ok=True)
+        cfg_file = out/'config.json'
+        if cfg_file.exists():
+            old = load_json(cfg_file)
+            same = lambda c: {**c, 'train': {k: v for k, v in c['train'].items() if k not in SAME_RESULT}}   # how, not what
+            if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
+                raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
+            print(f'resuming the run in {out}')
+        else: save_json(config, cfg_file)
+        unseen = a['unseen']
+        suite = dict(corpora=[a['corpus']] + ([unseen] if unseen and unseen != a['corpus'] else []), tasks=_csv(a['tasks']), n=a['n'],
+                     seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'] or None, seed=a['seed'], bos=b)
+        return cls(a, config, cfg, suite, t_start)
+
+# %% ../nbs/09_cli.ipynb #f0e0110f
+def headline(results:dict # the `results.json` of a reproduce run
+            )->str:
+    "The headline table of a reproduce run as Markdown: dense / compressed / compressed + prompt and recovery."
+    from ctp.soft_prompt import recovery
+    r, lvl = results, results['config']['level']
+    cols = [(f"{c} ppl", lambda s, c=c: s['perplexity'][c]['ppl']) for c in r['dense']['perplexity']]
+    if r['dense'].get('zero_shot'): cols.append(('mean acc', lambda s: s['mean_acc']))
+    rows = [('dense' + (' (dequantized Q4_1)' if r['dense'].get('note') else ''), r['dense']),
+            (lvl, r['compressed']), (f'{lvl} + prompt', r['prompted'])]
+    fmt = lambda v, name: f'{v:.3f}' if name == 'mean acc' else f'{v:.2f}'
+    lines = ['| model | ' + ' | '.join(n for n, _ in cols) + ' |', '|---|' + '---:|' * len(cols)]
+    for name, s in rows: lines.append(f'| {name} | ' + ' | '.join(fmt(f(s), n) for n, f in cols) + ' |')
+    rec = [recovery(f(r['dense']), f(r['compressed']), f(r['prompted']), strict=False) for _, f in cols]
+    lines.append('| recovered share of the gap | ' + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
+    return '\n'.join(lines)
+
+def _plots(results:dict, out:Path):
+    "Write the perplexity bar chart and the training curves (`plot_curves`) as PNG files."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from ctp.soft_prompt import plot_curves
+    lvl = results['config']['level']
+    corpora = list(results['dense']['perplexity'])
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    w = 0.27
+    for i, (k, lab) in enumerate([('dense', 'dense'), ('compressed', lvl), ('prompted', f'{lvl} + prompt')]):
+        ys = [results[k]['perplexity'][c]['ppl'] for c in corpora]
+        ax.bar([j + (i - 1) * w for j in range(len(corpora))], ys, w, label=lab)
+    ax.set_xticks(range(len(corpora)), [f'{c} (test)' for c in corpora]); ax.set_ylabel('perplexity')
+    ax.set_title(f"{results['config']['model']}: {lvl} with and without the soft prompt"); ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_write(out/'perplexity.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
+    plt.close(fig)
+    plt.close(plot_curves({'prompt': results['training']['history']}, out/'training.png', title='soft-prompt training'))
+
+def _report_md(run, results:dict, table:str)->str:
+    "The text of report.md: the headline table, how the prompt was trained, and each model's suite table."
+    from ctp.evaluate import suite_table
+    a, lvl = run.args, run.level
+    dense, compressed, prompted, training = (results[k] for k in ('dense', 'compressed', 'prompted', 'training'))
+    bos, corpus, unseen = a['bos'], a['corpus'], a['unseen']
     note = ("The embedded model's dense weights are themselves a dequantized 4-bit (Q4_1) model." if dense.get('note') else '')
-    md = [f'# ctp reproduce: {model} at {lvl}', '', table, '', note, '',
-          f"Prompt: {n_tokens} soft tokens trained for {steps} steps of {batch_size} x {seq_len} tokens of `{corpus}` "
-          f"(lr {lr}); best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
+    md = [f"# ctp reproduce: {a['model']} at {lvl}", '', table, '', note, '',
+          f"Prompt: {a['n_tokens']} soft tokens trained for {a['steps']} steps of {a['batch_size']} x {a['seq_len']} tokens of `{corpus}` "
+          f"(lr {a['lr']}); best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
           f"`{unseen}` was never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
           '## Dense', '', suite_table(dense), '', f'## {lvl}', '', suite_table(compressed), '',
           f'## {lvl} + prompt', '', suite_table(prompted), '']
-    with atomic_write(out/'report.md') as tmp: Path(tmp).write_text('\n'.join(md))
+    return '\n'.join(md)
+
+def _report(run)->dict:
+    "The `report` stage: results.json with the recovered shares, the two figures, report.md; prints the headline."
+    from ctp.soft_prompt import recovery
+    s = run.results
+    results = dict(config=run.config, dense=s['dense'], compressed=s['compressed'], prompted=s['prompted'], training=s['training'])
+    ppl = lambda k, c: s[k]['perplexity'][c]['ppl']
+    results['recovered'] = {c: recovery(ppl('dense', c), ppl('compressed', c), ppl('prompted', c), strict=False) for c in s['dense']['perplexity']}
+    save_json(results, run.out/'results.json')
+    _plots(results, run.out)
+    table = headline(results)
+    with atomic_write(run.out/'report.md') as tmp: Path(tmp).write_text(_report_md(run, results, table))
     print(); print(table); print()
-    print(f'report: {out}/report.md (total {time.time() - t_start:.0f} s this run)')
+    print(f'report: {run.out}/report.md (total {time.time() - run.t_start:.0f} s this run)')
     return results
+
+# %% ../nbs/09_cli.ipynb #a3fbde34
+def _dense(run)->dict:
+    "Evaluate the dense model."
+    from ctp.evaluate import evaluate_suite
+    from ctp.models import load_model
+    return evaluate_suite(*load_model(run.args['model'], device=run.args['device']), **run.suite)
+
+def _compress(run)->str|None:
+    "Open the compressed model: from its folder, from the cache, or compressed now (and cached); returns where it came from."
+    from ctp.compress import compressed_dir
+    model, calib_n = run.args['model'], run.config['calib_n']
+    where = ('its folder' if (Path(model).expanduser()/'ctp.json').is_file() else
+             'the cache' if (compressed_dir(model, run.level, calib_n)/'ctp.json').is_file() else None)
+    t0 = time.time()
+    print(f'[compress] {run.level}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
+    run.model, run.tok = open_model(model, run.level, calib_n=calib_n, device=run.args['device'], progress=True)
+    print(f'[compress] {time.time() - t0:.0f} s', flush=True)
+    return where
+
+def _compressed(run)->dict:
+    "Evaluate the compressed model."
+    from ctp.evaluate import evaluate_suite
+    return evaluate_suite(run.model, run.tok, **run.suite)
+
+def _training(run)->dict:
+    "Train the prompt on the frozen compressed model (checkpointed in the folder) and save it there."
+    from ctp.soft_prompt import save_prompt
+    res = _train_on(run.model, run.tok, run.args['corpus'], run.cfg, run.suite['bos'], run.out/'checkpoint', run.level)
+    save_prompt(res.prompt, run.out/'prompt.safetensors')
+    return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
+
+def _prompted(run)->dict:
+    "Evaluate the compressed model behind the trained prompt."
+    from ctp.evaluate import evaluate_suite
+    from ctp.soft_prompt import load_prompt
+    prompt = load_prompt(run.out/'prompt.safetensors', run.model, run.tok)
+    return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
+
+REPRODUCE_STAGES = (   # (name, stage, stored in the folder as NAME.json)
+    ('dense', _dense, True), ('compress', _compress, False), ('compressed', _compressed, True),
+    ('training', _training, True), ('prompted', _prompted, True), ('report', _report, False))
 
 # %% ../nbs/09_cli.ipynb #7c36ce07
 @command
