@@ -11,7 +11,7 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import *
-from .evaluate import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask
+from .runtime import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask, PromptCache
 
 # %% auto #0
 __all__ = ['LLAMA_SHAPES', 'VARIANTS', 'MEMORY_METHODS', 'TARGETS', 'GPU_DEFAULTS', 'round_range', 'time_alternating', 'median',
@@ -251,7 +251,6 @@ def bench_serving(model,               # the frozen causal LM
                   step_rounds:int=40,  # rounds of the isolated decode step (with the prompt, without)
                   seed:int=0)->dict:
     "Time to first token and per-token decode latency: ctp's cached prompt, PEFT's prepended prompt, no prompt."
-    from ctp.soft_prompt import PromptCache
     dev = model.get_input_embeddings().weight.device
     g = torch.Generator().manual_seed(seed)
     emb = model.get_input_embeddings().weight
@@ -298,10 +297,9 @@ def bench_serving(model,               # the frozen causal LM
 
 def _decode_step_ratio(model, cache, x, dev, rounds:int):
     "One decode step behind the cached prompt / without it, the two alternated step by step: median ratio and range."
-    import copy
     with torch.no_grad():
         kv0 = model(input_ids=x.to(dev), use_cache=True).past_key_values                    # the request alone
-        kv1 = copy.deepcopy(cache.kv)
+        kv1 = cache.kv_for(1)                                                               # the prompt's, a copy of our own
         P, T = cache.n_tokens, x.shape[1]
         model(input_ids=x.to(dev), attention_mask=torch.ones(1, P + T, dtype=torch.long, device=dev), past_key_values=kv1, use_cache=True)
     t = x[:, -1:].to(dev)

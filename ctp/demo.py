@@ -11,7 +11,8 @@ import ipywidgets as W
 from .core import *
 from .models import DEFAULT_MODEL
 from .data import PAPER_QUESTIONS, load_corpus, token_blocks
-from .evaluate import generate, perplexity, prompt_embeds
+from .runtime import prompt_embeds
+from .evaluate import generate, perplexity
 from .compress import Level, compressed_dir, get_compressed
 from .soft_prompt import load_prompt
 from .hard_prompts import PAPER_PROMPT

@@ -4,307 +4,19 @@
 
 # %% ../nbs/03_evaluate.ipynb #4b392000
 from __future__ import annotations
-import math, time, warnings
+import math, time
 from pathlib import Path
 import torch
-import torch.nn.functional as F
-from torch import nn
 from tqdm.auto import tqdm
 from .core import *
 from .models import model_name
 from .data import Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
+from .runtime import (prompt_embeds, prompt_for, input_embedding, max_context, check_context, forward_with_prompt,
+                         lm_loss, prefix_reason, PromptCache)
 
 # %% auto #0
-__all__ = ['FAST_ARCHS', 'PAD_CAUSAL_MIN', 'CHANCE', 'prompt_embeds', 'max_context', 'sliding_window', 'position_ids_from_mask',
-           'forward_with_prompt', 'lm_loss', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'perplexity',
-           'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
+__all__ = ['CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
            'suite_table', 'plot_suite']
-
-# %% ../nbs/03_evaluate.ipynb #56d4a74b
-def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
-                 )->torch.Tensor|None:
-    "The prompt as a `[P, H]` tensor of input embeddings (None stays None)."
-    if prompt is None: return None
-    if isinstance(prompt, nn.Module): p = prompt()
-    elif isinstance(prompt, torch.Tensor): p = prompt
-    else: raise ConfigError(f"prompt must be None, a [P, H] tensor or a module returning one, got {type(prompt).__name__}")
-    if not isinstance(p, torch.Tensor):
-        raise ConfigError(f"the prompt module must return a [P, H] tensor, got {type(p).__name__}")
-    if p.dim() == 3 and p.shape[0] == 1: p = p[0]
-    if p.dim() != 2 or p.shape[0] == 0 or not p.is_floating_point():
-        raise ConfigError(f"prompt must be a non-empty float tensor of shape [P, H], got {p.dtype} of shape {tuple(p.shape)}")
-    return p
-
-# %% ../nbs/03_evaluate.ipynb #9a01496c
-def max_context(model)->int|None:
-    "The longest sequence (prompt included) the model accepts, from its config; None if unknown."
-    c = model.config
-    for k in ('max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length'):
-        v = getattr(c, k, None)
-        if isinstance(v, int) and v > 0: return v
-    return None
-
-def sliding_window(model)->tuple[int, int]|None:
-    "`(window, layers)`: how far the model's sliding-window layers attend, and how many of its layers do; None if none."
-    c = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
-    w = getattr(c, 'sliding_window', None)
-    if not isinstance(w, int) or w <= 0 or getattr(c, 'use_sliding_window', True) is False: return None
-    types = getattr(c, 'layer_types', None)
-    n = c.num_hidden_layers if types is None else sum(t == 'sliding_attention' for t in types)
-    return (w, n) if n else None
-
-def _check_context(model, T:int, P:int):
-    "Raise ConfigError if T input tokens plus a P-token prompt exceed the model's context; warn past a sliding window."
-    m = max_context(model)
-    if m is not None and T + P > m:
-        raise ConfigError(f"sequence length {T} + prompt length {P} = {T+P} tokens exceeds the model's context of {m} tokens; "
-                          f"use at most {m - P} input tokens with this prompt")
-    sw = sliding_window(model)
-    if P and sw is not None and T + P > sw[0]:
-        warnings.warn(f"{model_name(model)} attends over a sliding window of {sw[0]} tokens in {sw[1]} of "
-                      f"{model.config.get_text_config().num_hidden_layers} layers: with a {P}-token prompt and {T}-token inputs, "
-                      f"the last {T + P - sw[0]} positions cannot see all of the prompt in those layers, so it acts on them partly or only "
-                      f"through the other layers. Use at most {max(sw[0] - P, 1)} input tokens to keep every position within reach")
-
-def _embedding(model)->nn.Module: return model.get_input_embeddings()
-
-def _device(model)->torch.device: return _embedding(model).weight.device
-
-def _prompt_for(model, prompt)->torch.Tensor|None:
-    "The prompt as [P, H], checked against the model's embedding width and cast to its dtype and device."
-    p = prompt_embeds(prompt)
-    if p is None: return None
-    w = _embedding(model).weight
-    if p.shape[1] != w.shape[1]:
-        raise ConfigError(f"prompt width {p.shape[1]} does not match the model's embedding width {w.shape[1]}")
-    return p.to(device=w.device, dtype=w.dtype)
-
-def _check_ids(input_ids, attention_mask=None):
-    "input_ids as a [B, T] LongTensor and its mask (ones if None), validated."
-    if not isinstance(input_ids, torch.Tensor): raise ConfigError(f"input_ids must be a LongTensor, got {type(input_ids).__name__}")
-    if input_ids.dim() == 1: input_ids = input_ids[None]
-    if input_ids.dim() != 2 or input_ids.shape[1] == 0 or input_ids.dtype not in (torch.long, torch.int, torch.int32):
-        raise ConfigError(f"input_ids must be an integer tensor of shape [B, T] with T >= 1, got {input_ids.dtype} of shape {tuple(input_ids.shape)}")
-    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-    else:
-        if attention_mask.dim() == 1: attention_mask = attention_mask[None]
-        if attention_mask.shape != input_ids.shape:
-            raise ConfigError(f"attention_mask shape {tuple(attention_mask.shape)} does not match input_ids shape {tuple(input_ids.shape)}")
-    return input_ids.long(), attention_mask.long()
-
-def position_ids_from_mask(mask:torch.Tensor # [B, T] attention mask, 1 for real tokens (left or right padded)
-                          )->torch.Tensor:
-    "Positions counted over real tokens only: 0 for the first real token of each row (pads get 0)."
-    return (mask.long().cumsum(-1) - 1).clamp(min=0)
-
-def forward_with_prompt(model,                # a causal LM
-                        input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
-                        attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
-                        prompt=None,          # None, a [P, H] tensor of input embeddings or a module returning one
-                        logits_to_keep:int=0, # return only the logits of the last this many positions (0: all T)
-                        share_prefix:bool=False # run the prompt once and share its keys/values across the batch (same logits, less work)
-                       )->torch.Tensor:
-    "Logits `[B, T, V]` for the input positions only, with the prompt's embeddings prepended."
-    input_ids, mask = _check_ids(input_ids, attention_mask)
-    dev = _device(model)
-    input_ids, mask = input_ids.to(dev), mask.to(dev)
-    B, T = input_ids.shape
-    K = T if not logits_to_keep else int(check_range('logits_to_keep', logits_to_keep, 0, T))
-    p = _prompt_for(model, prompt)
-    P = 0 if p is None else p.shape[0]
-    _check_context(model, T, P)
-    if p is None:
-        return model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
-                     use_cache=False, logits_to_keep=K).logits[:, -K:]
-    if share_prefix and prefix_reason(model) is None:
-        full = torch.cat([mask.new_ones(B, P), mask], dim=1)
-        h = _prefix_hidden(model.base_model, p, input_ids, full, position_ids_from_mask(full))
-        return model.get_output_embeddings()(h[:, -K:])
-    embeds = torch.cat([p[None].expand(B, -1, -1), _embedding(model)(input_ids)], dim=1)
-    mask = torch.cat([mask.new_ones(B, P), mask], dim=1)
-    out = model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids_from_mask(mask),
-                use_cache=False, logits_to_keep=K)
-    return out.logits[:, -K:]
-
-# %% ../nbs/03_evaluate.ipynb #a3ef963e
-def _checkpointed(model, on:bool):
-    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
-    import contextlib
-    from torch.utils.checkpoint import checkpoint
-    from transformers.modeling_layers import GradientCheckpointingLayer
-    @contextlib.contextmanager
-    def ctx():
-        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)] if on else []
-        if on and not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
-        for l in layers: l.forward = (lambda *a, _f=l.forward, **k: checkpoint(_f, *a, use_reentrant=False, **k))
-        try: yield
-        finally:
-            for l in layers: del l.forward
-    return ctx()
-
-def lm_loss(model,                  # a causal LM
-            input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
-            attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
-            prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
-            fast:bool=False,        # use `fast_lm_loss` (same value and gradient, less work; falls back where unsupported)
-            checkpoint:bool=False   # recompute each layer's activations in the backward pass (same result, less memory, more time)
-           )->tuple[torch.Tensor, int]:
-    "`(sum_nll, n_tokens)`: summed next-token loss over the input positions (prompt and padding excluded)."
-    if fast: return fast_lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
-    input_ids, mask = _check_ids(input_ids, attention_mask)
-    if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
-    with _checkpointed(model, checkpoint): logits = forward_with_prompt(model, input_ids, mask, prompt)
-    dev = logits.device
-    input_ids, mask = input_ids.to(dev), mask.to(dev)
-    keep = (mask[:, :-1] * mask[:, 1:]).bool()
-    nll = F.cross_entropy(logits[:, :-1][keep].float(), input_ids[:, 1:][keep], reduction='sum')
-    return nll, int(keep.sum())
-
-# %% ../nbs/03_evaluate.ipynb #18c044e0
-FAST_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2')
-
-def prefix_reason(model # a causal LM
-                 )->str|None:
-    "Why a prompt's keys/values cannot be computed once and shared across a batch for this model (None: they can)."
-    mt = getattr(model.config, 'model_type', None)
-    if mt not in FAST_ARCHS: return f"model type {mt!r} is not one the fast path is tested on ({', '.join(FAST_ARCHS)})"
-    c = model.config
-    if getattr(c, 'sliding_window', None) and getattr(c, 'use_sliding_window', True):
-        return f"sliding-window attention (window {c.sliding_window}) keeps only part of the prompt's keys in the cache"
-    from transformers import PreTrainedModel
-    b = getattr(model, 'base_model', model)
-    if b is model or not isinstance(b, PreTrainedModel):   # e.g. a PEFT wrapper, whose base model returns logits
-        return "the model has no separate base model returning hidden states"
-    return None
-
-def fast_path_reason(model # a causal LM
-                    )->str|None:
-    "Why `fast_lm_loss` must fall back to the plain path for this model (None: it need not)."
-    r = prefix_reason(model)
-    if r is not None: return r
-    head = model.get_output_embeddings()
-    if type(head) is not nn.Linear: return f"the output head is a {type(head).__name__}, not a plain nn.Linear"
-    trainable = head.weight.requires_grad or (head.bias is not None and head.bias.requires_grad)
-    if trainable and torch.is_grad_enabled():            # under no_grad (evaluation) no gradient is owed to the head
-        return "the output head is trainable (the fused loss passes gradients to the hidden states only)"
-    return None
-
-def _prefix_update(self, key_states, value_states, *args, **kwargs):
-    "A cache layer's update that returns prefix + new keys/values and stores nothing (so a recomputed layer sees the same)."
-    return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
-
-PAD_CAUSAL_MIN = 768   # text tokens from which the prompt's keys are attended with a padded causal kernel (CPU; 1 on a GPU)
-
-def _prefix_causal_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None, **kwargs):
-    "SDPA of T text queries over S = P + T keys (prefix first, no padding): queries padded in front, a square causal kernel."
-    from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
-    T, S = query.shape[2], key.shape[2]
-    if S <= T or dropout or kwargs.get('position_bias') is not None:
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs)
-    g = getattr(module, 'num_key_value_groups', 1)
-    key, value = repeat_kv(key, g), repeat_kv(value, g)
-    q = F.pad(query, (0, 0, S - T, 0))                           # text row i is row S - T + i of a square causal mask
-    out = F.scaled_dot_product_attention(q, key, value, is_causal=True, scale=scaling)[:, :, S - T:]
-    return out.transpose(1, 2).contiguous(), None
-
-def _register_prefix_attention():
-    from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
-    AttentionInterface.register('ctp_prefix_sdpa', _prefix_causal_sdpa)
-    AttentionMaskInterface.register('ctp_prefix_sdpa', sdpa_mask)
-_register_prefix_attention()
-
-def _attn_impl(config, name):
-    "Context: `config` uses attention implementation `name` (None: unchanged)."
-    import contextlib
-    @contextlib.contextmanager
-    def ctx():
-        old = config._attn_implementation
-        if name: config._attn_implementation = name
-        try: yield
-        finally: config._attn_implementation = old
-    return ctx()
-
-def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False, padded_attn:bool|None=None):
-    "Last hidden states [B, T, H] of the text, its prompt `p` [P, H] run once and its keys/values shared by every row."
-    from transformers.cache_utils import DynamicCache
-    B, P = input_ids.shape[0], p.shape[0]
-    kv = DynamicCache(config=base.config)
-    base(inputs_embeds=p[None], attention_mask=full[:1, :P], position_ids=pos[:1, :P], past_key_values=kv, use_cache=True)
-    for l in kv.layers:
-        l.keys, l.values = l.keys.expand(B, -1, -1, -1), l.values.expand(B, -1, -1, -1)
-        l.update = _prefix_update.__get__(l)         # the text's keys are used, not stored: the cache stays the prompt's
-    T = input_ids.shape[1]
-    if padded_attn is None: padded_attn = T >= (1 if input_ids.device.type == 'cuda' else PAD_CAUSAL_MIN)
-    padded = padded_attn and base.config._attn_implementation == 'sdpa' and not checkpoint and bool(full.all())
-    with _checkpointed(base, checkpoint), _attn_impl(base.config, 'ctp_prefix_sdpa' if padded else None):
-        return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
-
-class _FusedNLL(torch.autograd.Function):
-    "Summed cross-entropy of `h @ W.T + b` against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
-    @staticmethod
-    def forward(ctx, h, W, b, y, chunk):
-        acc = torch.promote_types(h.dtype, torch.float32)            # fp32 at least, as the plain path's .float()
-        tot = torch.zeros((), dtype=acc, device=h.device)
-        g = torch.empty_like(h) if h.requires_grad else None
-        buf = torch.empty(min(chunk, h.shape[0]), W.shape[0], dtype=acc, device=h.device)  # one buffer for every chunk
-        for i in range(0, h.shape[0], chunk):
-            hi, yi = h[i:i+chunk], y[i:i+chunk]
-            z = buf[:len(yi)]                                         # this chunk's logits [n, V]
-            if W.dtype == acc:
-                torch.mm(hi, W.T, out=z)
-                if b is not None: z.add_(b)
-            else: z.copy_(F.linear(hi, W, b))                         # bf16/fp16 logits, upcast as the plain path does
-            m = z.amax(-1, keepdim=True)
-            zy = z.gather(-1, yi[:, None])
-            s = z.sub_(m).exp_().sum(-1, keepdim=True)                # z is now exp(z - max), in place
-            tot += (s.log() + m - zy).sum()                           # logsumexp(z) - z_y
-            if g is not None:
-                z.div_(s)                                             # softmax
-                z[torch.arange(len(yi), device=z.device), yi] -= 1    # minus onehot(y)
-                if W.dtype == acc and g.dtype == acc: torch.mm(z, W, out=g[i:i+chunk])
-                else: g[i:i+chunk] = z.to(W.dtype) @ W
-        ctx.save_for_backward(g)
-        return tot
-    @staticmethod
-    def backward(ctx, grad_out):
-        g, = ctx.saved_tensors
-        return g * grad_out.to(g.dtype), None, None, None, None
-
-def fast_lm_loss(model,                  # a causal LM (weights frozen when training)
-                 input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
-                 attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
-                 prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
-                 share_prefix:bool=True, # run the prompt once per batch and share its keys/values across rows
-                 chunk:int=512,          # targets per chunk of the fused head + loss (0: plain head and cross-entropy)
-                 checkpoint:bool=False,  # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
-                 padded_attn:bool|None=None # text-to-prompt attention by the padded causal kernel (None: from PAD_CAUSAL_MIN text tokens)
-                )->tuple[torch.Tensor, int]:
-    "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
-    if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
-    input_ids, mask = _check_ids(input_ids, attention_mask)
-    if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
-    chunk = int(check_range('chunk', chunk, 0))
-    dev = _device(model)
-    input_ids, mask = input_ids.to(dev), mask.to(dev)
-    B, T = input_ids.shape
-    p = _prompt_for(model, prompt)
-    P = 0 if p is None else p.shape[0]
-    _check_context(model, T, P)
-    base = model.base_model
-    full = torch.cat([mask.new_ones(B, P), mask], dim=1)
-    pos = position_ids_from_mask(full)
-    if P and share_prefix: h = _prefix_hidden(base, p, input_ids, full, pos, checkpoint, padded_attn)
-    else:
-        e = _embedding(model)(input_ids)
-        if P: e = torch.cat([p[None].expand(B, -1, -1), e], dim=1)
-        with _checkpointed(base, checkpoint):
-            h = base(inputs_embeds=e, attention_mask=full, position_ids=pos, use_cache=False).last_hidden_state[:, P:]
-    keep = (mask[:, :-1] * mask[:, 1:]).bool()
-    h, y, head = h[:, :-1][keep], input_ids[:, 1:][keep], model.get_output_embeddings()
-    if chunk == 0: nll = F.cross_entropy(head(h).float(), y, reduction='sum')
-    else: nll = _FusedNLL.apply(h, head.weight, head.bias, y, chunk)
-    return nll, int(keep.sum())
 
 # %% ../nbs/03_evaluate.ipynb #0ead6017
 def perplexity(model,               # a causal LM
@@ -320,7 +32,7 @@ def perplexity(model,               # a causal LM
     batch_size = int(check_range('batch_size', batch_size, 1))
     with torch.no_grad():
         p = prompt_embeds(prompt)
-        _check_context(model, blocks.shape[1], 0 if p is None else p.shape[0])
+        check_context(model, blocks.shape[1], 0 if p is None else p.shape[0])
         tot, cnt = 0.0, 0
         for i in tqdm(range(0, len(blocks), batch_size), desc=desc, disable=None, leave=False):
             nll, c = lm_loss(model, blocks[i:i+batch_size], prompt=p, fast=p is not None)   # fast: the prompt run once per batch
@@ -341,7 +53,7 @@ def corpus_perplexity(model,            # a causal LM
     "Perplexity of the model on non-overlapping `seq_len`-token blocks of a corpus split."
     seq_len = int(check_range('seq_len', seq_len, 2))
     p = prompt_embeds(prompt)
-    _check_context(model, seq_len, 0 if p is None else p.shape[0])
+    check_context(model, seq_len, 0 if p is None else p.shape[0])
     blocks = token_blocks(tokenizer, load_corpus(corpus, split), seq_len=seq_len, max_blocks=max_blocks, bos=bos)
     return perplexity(model, blocks, prompt=p, batch_size=batch_size, desc=f'{corpus}/{split}')
 
@@ -481,17 +193,19 @@ def generate(model,                 # a causal LM
             )->str:
     "Greedy answer of the model (with the prompt in front), new text only."
     max_new_tokens = int(check_range('max_new_tokens', max_new_tokens, 1))
-    ids = _chat_ids(tokenizer, question_or_messages, chat).to(_device(model))
+    ids = _chat_ids(tokenizer, question_or_messages, chat).to(input_embedding(model).weight.device)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     kw = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, temperature=None, top_p=None, top_k=None)
     with torch.no_grad():
-        p = _prompt_for(model, prompt)
+        p = prompt_for(model, prompt)
         P = 0 if p is None else p.shape[0]
-        _check_context(model, ids.shape[1] + max_new_tokens, P)
+        check_context(model, ids.shape[1] + max_new_tokens, P)
         if p is None:
             new = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **kw)[0, ids.shape[1]:]
-        else:
-            emb = torch.cat([p[None], _embedding(model)(ids)], 1)
+        elif prefix_reason(model) is None:                  # the prompt's keys/values once, then greedy decoding behind them
+            new = PromptCache(model, p).generate_ids(ids, **kw)[0]
+        else:                                               # prepend it where the cache cannot hold all of it (e.g. a sliding window)
+            emb = torch.cat([p[None], input_embedding(model)(ids)], 1)
             mask = torch.ones(emb.shape[:2], dtype=torch.long, device=emb.device)
             new = model.generate(inputs_embeds=emb, attention_mask=mask, **kw)[0]
     return tokenizer.decode(new, skip_special_tokens=True, clean_up_tokenization_spaces=False)
@@ -515,7 +229,7 @@ def evaluate_suite(model,                 # a causal LM
     p = prompt_embeds(prompt)
     if p is not None: p = p.detach()
     P = 0 if p is None else p.shape[0]
-    _check_context(model, seq_len, P)
+    check_context(model, seq_len, P)
     res = dict(model=model_name(model), note=getattr(model.config, 'ctp_note', None), prompt_tokens=P,
                seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, bos=uses_bos(tokenizer, bos), perplexity={}, zero_shot={})
     for c in corpora:

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .models import DEFAULT_MODEL
 from .data import Question, load_questions, uses_bos, PAPER_QUESTIONS
-from .evaluate import position_ids_from_mask
+from .runtime import position_ids_from_mask, PromptCache
 
 # %% auto #0
 __all__ = ['PAPER_PROMPT', 'SHORT_PROMPT', 'WEATHER_TEXT', 'PAPER_ANSWERS', 'METRICS', 'n_tokens', 'fit_tokens',
@@ -186,10 +186,7 @@ def _score_batch(model, contexts, golds, max_new_tokens, pad, eos):
     x = torch.full((B, T), pad, dtype=torch.long); m = torch.zeros_like(x)
     for i, r in enumerate(rest): x[i, T-len(r):] = torch.tensor(r); m[i, T-len(r):] = 1
     x, m = x.to(dev), m.to(dev)
-    cache = None
-    if L:
-        cache = model(input_ids=torch.tensor([contexts[0][:L]], device=dev), use_cache=True).past_key_values
-        cache.batch_repeat_interleave(B)
+    cache = PromptCache(model, torch.tensor(contexts[0][:L])).kv_for(B) if L else None   # the shared prefix, run once
     mask = torch.cat([m.new_ones(B, L), m], 1)
     pos = position_ids_from_mask(mask)
     out = model(input_ids=x, attention_mask=mask, position_ids=pos[:, L:], past_key_values=cache,
