@@ -146,7 +146,7 @@ class _Checkpoints:
         "The step of the checkpoint in the folder (None: none there)."
         return load_json(self.folder/CKPT_JSON)['step'] if self.found() else None
 
-    def save(self, params:dict, run:_Run, opt, lr_sched):
+    def write(self, params:dict, run:_Run, opt, lr_sched):
         "Write a resumable checkpoint of the run at `run.step`."
         step = run.step
         tensors = {f'param.{k}': v.detach().cpu().contiguous() for k, v in params.items()}
@@ -168,7 +168,7 @@ class _Checkpoints:
         for f in self.folder.glob('ckpt-*.safetensors'):
             if f.name != name: f.unlink()
 
-    def load(self, params:dict, run:_Run, opt, lr_sched):
+    def read(self, params:dict, run:_Run, opt, lr_sched):
         "Restore the run in the folder into params, run, opt and lr_sched (and the random states)."
         try: js = load_json(self.folder/CKPT_JSON)
         except ConfigError as e: raise PromptFileError(f"damaged checkpoint: {e}; delete {str(self.folder)!r} to start the run afresh") from None
@@ -333,7 +333,7 @@ def fit(model,                    # the frozen module, or a list of them, that t
     run = _Run({k: v.detach().clone() for k, v in params.items()})
     ckpt = None if checkpoint_dir is None else _Checkpoints(checkpoint_dir, kind, config, fingerprint(blocks.numpy().tobytes()),
                                                             per_epoch, schedule)
-    if ckpt is not None and ckpt.found(): ckpt.load(params, run, opt, lr_sched)
+    if ckpt is not None and ckpt.found(): ckpt.read(params, run, opt, lr_sched)
     start = run.step
     with _training_only(models, params):
         if start == 0 and not run.history['valid']: _validate(run, params, eval_fn, vblocks)
@@ -348,7 +348,7 @@ def fit(model,                    # the frozen module, or a list of them, that t
             run.history['train'].append([run.step, loss, lr, round(time.time() - ts, 3)])
             if run.step % config.eval_every == 0 or run.step == config.steps: _validate(run, params, eval_fn, vblocks)
             if ckpt is not None and rank == 0 and (run.step % config.checkpoint_every == 0 or run.step == config.steps):
-                ckpt.save(params, run, opt, lr_sched)
+                ckpt.write(params, run, opt, lr_sched)
             bar.update(1); bar.set_postfix(loss=f'{loss:.3f}', refresh=False)
             if on_step is not None: on_step(run.step, loss)
         bar.close()
