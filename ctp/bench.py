@@ -11,13 +11,14 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import *
+from .models import attach_record, model_record
 from .runtime import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask, PromptCache
 
 # %% auto #0
-__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'MEMORY_METHODS', 'TARGETS', 'GPU_DEFAULTS', 'round_range', 'time_alternating', 'median',
-           'matmul_rate', 'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants', 'bench_training',
-           'bench_serving', 'step_memories', 'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench',
-           'gpu_bench', 'write_bench']
+__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'TARGET_NAMES', 'MEMORY_METHODS', 'GPU_DEFAULTS', 'round_range', 'time_alternating',
+           'median', 'matmul_rate', 'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants',
+           'bench_training', 'bench_serving', 'step_memories', 'compression_times', 'run_bench', 'targets',
+           'bench_table', 'plot_bench', 'write_bench', 'gpu_bench']
 
 # %% ../nbs/10_bench.ipynb #f061d435
 def _sync(device):
@@ -104,7 +105,7 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
         with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []), dev:
             torch.manual_seed(0)
             model = LlamaForCausalLM._from_config(cfg, dtype=dt)      # initialised on the device, in dtype
-        model.config.ctp_name, tok = name, None
+        attach_record(model, name=name); tok = None
     elif name == 'tiny-llama':
         from ctp.models import tiny_model
         model, tok = tiny_model('llama', hidden_size=256, layers=4, heads=4, max_positions=4096)
@@ -411,6 +412,36 @@ def _shape(s:str)->tuple[int, int]:
     check_range('batch', b, 1); check_range('seq_len', t, 2)
     return b, t
 
+def _environment(model_name:str, model)->dict:
+    "What a run ran on: model, device, dtype, threads, versions, machine, whether the fast path is on."
+    dev = model.get_input_embeddings().weight.device
+    out = dict(model=model_name, device=str(dev), dtype=str(model.dtype).replace('torch.', ''), threads=torch.get_num_threads(),
+               torch=torch.__version__, machine=platform.processor() or platform.machine(), fast_path=fast_path_reason(model) or 'on',
+               params=sum(p.numel() for p in model.parameters()))
+    try:
+        import transformers, peft
+        out.update(transformers=transformers.__version__, peft=peft.__version__)
+    except ImportError: pass
+    if dev.type == 'cuda': out['gpu'] = torch.cuda.get_device_name(dev)
+    return out
+
+def _train_text(tok, data:str, seq_lens:list[int]):
+    "Up to 16 blocks of the longest of `seq_lens` tokens of `data`'s train split, or None (no corpus or no tokenizer: random ids)."
+    if not data or tok is None: return None
+    from ctp.data import load_corpus, token_blocks
+    return token_blocks(tok, load_corpus(data, 'train'), seq_len=max(seq_lens), max_blocks=16)
+
+def _training_runs(model, shp, ab, variants, n_tokens, repeats, blocks, pm, matmul_n)->list[dict]:
+    "`bench_training` at the ablation's shape (every variant, FLOPs counted) and at each other shape (PEFT and ctp fast)."
+    runs = []
+    todo = ([ab] if ab else []) + [s for s in shp if s != ab]
+    for b, t in tqdm(todo, desc='training', disable=None, leave=False):
+        names = tuple(variants) if (b, t) == ab else ('peft', 'ctp fast')
+        r = bench_training(model, b, t, n_tokens, names, repeats, blocks, flops=(b, t) == ab, peft_model=pm, matmul_n=matmul_n)
+        r['ablation'] = (b, t) == ab
+        runs.append(r)
+    return runs
+
 def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
               device:str='cpu',      # 'cpu', 'cuda', ...
               dtype:str='auto',      # 'auto': bf16 on a GPU, else fp32
@@ -433,29 +464,12 @@ def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
     mem = [int(check_range('memory seq_len', int(v), 2)) for v in memory.split(',') if v.strip()]
     model, tok = bench_model(model_name, device, dtype)
     dev = model.get_input_embeddings().weight.device
-    out = dict(model=model_name, device=str(dev), dtype=str(model.dtype).replace('torch.', ''), threads=torch.get_num_threads(),
-               torch=torch.__version__, machine=platform.processor() or platform.machine(), fast_path=fast_path_reason(model) or 'on',
-               params=sum(p.numel() for p in model.parameters()))
-    try:
-        import transformers, peft
-        out.update(transformers=transformers.__version__, peft=peft.__version__)
-    except ImportError: pass
-    if dev.type == 'cuda': out['gpu'] = torch.cuda.get_device_name(dev)
-    blocks = None
-    if data and tok is not None:
-        from ctp.data import load_corpus, token_blocks
-        need = max([t for _, t in shp] + ([ab[1]] if ab else []))
-        blocks = token_blocks(tok, load_corpus(data, 'train'), seq_len=need, max_blocks=16)
+    out = _environment(model_name, model)
+    blocks = _train_text(tok, data, [t for _, t in shp] + ([ab[1]] if ab else []))
     out['data'] = f'{data}/train' if blocks is not None else 'random token ids'
     out['matmul_flops'] = round(matmul_rate(matmul_n, out['dtype'], str(dev)), 1)
     pm = peft_prompt_model(model, model.get_input_embeddings().weight[:n_tokens].detach().float())
-    out['training'] = []
-    todo = ([ab] if ab else []) + [s for s in shp if s != ab]
-    for b, t in tqdm(todo, desc='training', disable=None, leave=False):
-        names = tuple(variants) if (b, t) == ab else ('peft', 'ctp fast')
-        r = bench_training(model, b, t, n_tokens, names, repeats, blocks, flops=(b, t) == ab, peft_model=pm, matmul_n=matmul_n)
-        r['ablation'] = (b, t) == ab
-        out['training'].append(r)
+    out['training'] = _training_runs(model, shp, ab, variants, n_tokens, repeats, blocks, pm, matmul_n)
     if serve: out['serving'] = bench_serving(model, n_tokens, repeats=max(repeats, 5), peft_model=pm)
     out['memory'] = []
     cuda = dev.type == 'cuda'
@@ -463,49 +477,59 @@ def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
         meths = MEMORY_METHODS if t == max(mem) else MEMORY_METHODS[:2]      # checkpointing: at the longest only
         out['memory'] += step_memories(model_name, meths, memory_batch, t, n_tokens, str(dev), dtype, threads,
                                        model=model if cuda else None, peft_model=pm if cuda else None)
-    out['compression'] = compression_times(getattr(model.config, 'ctp_name', model_name)) if dev.type == 'cpu' else []
+    out['compression'] = compression_times(model_record(model).name if hasattr(model, 'ctp') else model_name) if dev.type == 'cpu' else []
     out['seconds'] = round(time.time() - t0, 1)
     return out
 
-# %% ../nbs/10_bench.ipynb #41c474ea
-MEMORY_METHODS = ('peft', 'ctp fast', 'ctp fast+ckpt')
-TARGETS = dict(train_speedup=1.3, flop_share=0.6, decode_ratio=1.05)
+# %% ../nbs/10_bench.ipynb #27a5c8ea
+TARGET_NAMES = dict(train_speedup='training tokens/s, ctp fast / peft, at least',
+                    flop_share="ctp fast's FLOP rate / the matmul rate of the same rounds, at least",
+                    decode_ratio='one decode step with the prompt / without, at most',
+                    memory_ratio='step memory of ctp fast (and +ckpt) at 2048 tokens / peft at 1024, at most')
 
-def targets(res:dict # a `run_bench` result
+def targets(res:dict,    # a `run_bench` result
+            wanted:dict, # threshold by target name (`TARGET_NAMES`), e.g. {'train_speedup': 1.3}
            )->dict:
-    "Each target of the benchmark issue, the measured value and whether it is met."
+    "Each wanted target, the measured value and whether it is met (targets the run did not measure are left out)."
+    for k in wanted: check_choice('target', k, TARGET_NAMES)
+    w = lambda k: wanted.get(k)
     ab = next((r for r in res['training'] if r.get('ablation')), res['training'][0] if res['training'] else None)
     t = {}
-    if ab and 'peft' in ab['tokens_per_s']:
+    if w('train_speedup') is not None and ab and 'peft' in ab['tokens_per_s']:
         v = ab['speedup_vs_peft']['ctp fast']
         lo, hi = ab.get('speedup_range', {}).get('ctp fast', (v, v))
-        t['training ctp fast / peft tokens/s'] = dict(target=f">= {TARGETS['train_speedup']}", value=v, met=v >= TARGETS['train_speedup'],
-                                                     rounds=f'{lo:.2f}-{hi:.2f}', every_round=lo >= TARGETS['train_speedup'],
+        t['training ctp fast / peft tokens/s'] = dict(target=f">= {w('train_speedup')}", value=v, met=v >= w('train_speedup'),
+                                                     rounds=f'{lo:.2f}-{hi:.2f}', every_round=lo >= w('train_speedup'),
                                                      shape=f"{ab['batch']}x{ab['seq_len']}")
-    if ab and 'flop_share' in ab:     # against the matmul rate of the same rounds
+    if w('flop_share') is not None and ab and 'flop_share' in ab:     # against the matmul rate of the same rounds
         v, (lo, hi) = ab['flop_share']['ctp fast'], ab['flop_share_range']['ctp fast']
-        t['ctp fast FLOP rate / matmul rate'] = dict(target=f">= {TARGETS['flop_share']}", value=v, met=v >= TARGETS['flop_share'],
-                                                     rounds=f'{lo:.2f}-{hi:.2f}', every_round=lo >= TARGETS['flop_share'])
-    if 'serving' in res:              # one decode step, alternated step by step: the finest comparison
+        t['ctp fast FLOP rate / matmul rate'] = dict(target=f">= {w('flop_share')}", value=v, met=v >= w('flop_share'),
+                                                     rounds=f'{lo:.2f}-{hi:.2f}', every_round=lo >= w('flop_share'))
+    if w('decode_ratio') is not None and 'serving' in res:   # one decode step, alternated step by step: the finest comparison
         v, (lo, hi) = res['serving']['decode_step_ratio'], res['serving']['decode_step_range']
-        t['decode latency with prompt / without'] = dict(target=f"<= {TARGETS['decode_ratio']}", value=v, met=v <= TARGETS['decode_ratio'],
-                                                         rounds=f'{lo:.2f}-{hi:.2f}', every_round=hi <= TARGETS['decode_ratio'])
+        t['decode latency with prompt / without'] = dict(target=f"<= {w('decode_ratio')}", value=v, met=v <= w('decode_ratio'),
+                                                         rounds=f'{lo:.2f}-{hi:.2f}', every_round=hi <= w('decode_ratio'))
     mem = {(m['method'], m['seq_len']): m['step_mib'] for m in res.get('memory', [])}
     for k in ('ctp fast', 'ctp fast+ckpt'):
-        if (k, 2048) in mem and ('peft', 1024) in mem:
+        if w('memory_ratio') is not None and (k, 2048) in mem and ('peft', 1024) in mem:
             a, b = mem[(k, 2048)], mem[('peft', 1024)]
-            t[f'memory {k} @2048 / peft @1024'] = dict(target='<= 1.0', value=round(a / b, 3), met=a <= b)
+            t[f'memory {k} @2048 / peft @1024'] = dict(target=f"<= {w('memory_ratio')}", value=round(a / b, 3), met=a <= w('memory_ratio') * b)
     return t
 
-def bench_table(res:dict # a `run_bench` result
-               )->str:
-    "The benchmark's results as Markdown tables: training, ablation, serving, memory, compression, targets."
+# %% ../nbs/10_bench.ipynb #95553807
+MEMORY_METHODS = ('peft', 'ctp fast', 'ctp fast+ckpt')
+
+def _header(res:dict)->list[str]:
+    "The run's one-line description: model, device, versions, data, matmul rates, time."
     mr = [x for r in res['training'] for x in r.get('matmul_flops_rounds', [])]
-    L = [f"**{res['model']}** on {res['device']} ({res.get('gpu', res['machine'])}), {res['dtype']}, {res['threads']} thread(s), "
-         f"torch {res['torch']}, PEFT {res.get('peft', '?')}; data: {res['data']}; measured matmul rate "
-         f"{res['matmul_flops'] / 1e9:.1f} GFLOP/s at the start" + (f" and {median(mr) / 1e9:.1f} GFLOP/s (median) in the ablation's rounds" if mr else '')
-         + f"; total {res['seconds']:.0f} s", '',
-         '| shape (B x T) | PEFT tokens/s | ctp plain tokens/s | ctp fast tokens/s | fast / PEFT (range over rounds) | fast / plain | FLOP rate PEFT | FLOP rate fast | fast, share of matmul rate |',
+    return [f"**{res['model']}** on {res['device']} ({res.get('gpu', res['machine'])}), {res['dtype']}, {res['threads']} thread(s), "
+            f"torch {res['torch']}, PEFT {res.get('peft', '?')}; data: {res['data']}; measured matmul rate "
+            f"{res['matmul_flops'] / 1e9:.1f} GFLOP/s at the start" + (f" and {median(mr) / 1e9:.1f} GFLOP/s (median) in the ablation's rounds" if mr else '')
+            + f"; total {res['seconds']:.0f} s"]
+
+def _training_table(res:dict)->list[str]:
+    "One row per training shape: tokens/s of PEFT, ctp plain and ctp fast, their ratios and FLOP rates."
+    L = ['', '| shape (B x T) | PEFT tokens/s | ctp plain tokens/s | ctp fast tokens/s | fast / PEFT (range over rounds) | fast / plain | FLOP rate PEFT | FLOP rate fast | fast, share of matmul rate |',
          '|---|---|---|---|---|---|---|---|---|']
     for r in res['training']:
         tp, fr = r['tokens_per_s'], r.get('flop_rate', {})
@@ -516,52 +540,77 @@ def bench_table(res:dict # a `run_bench` result
         x = lambda k, rg=None: _ranged(r[k]['ctp fast'], rg) if 'ctp fast' in r.get(k, {}) else '-'   # '-': that variant was not run at this shape
         L.append(f"| {r['batch']} x {r['seq_len']} | {g('peft')} | {g('ctp plain')} | {g('ctp fast')} | "
                  f"{x('speedup_vs_peft', r.get('speedup_range', {}).get('ctp fast'))} | {x('speedup_vs_plain')} | {f('peft')} | {f('ctp fast')} | {sh} |")
-    ab = next((r for r in res['training'] if r.get('ablation')), None)
-    if ab:
-        L += ['', f"Ablation at {ab['batch']} x {ab['seq_len']} (median of {ab['repeats']} alternating runs; loss is the step's mean NLL):", '',
-              '| variant | median step (s) | tokens/s | vs PEFT (range over rounds) | vs ctp plain | loss |', '|---|---|---|---|---|---|']
-        for k in VARIANTS:
-            if k in ab['tokens_per_s']:
-                L.append(f"| {k} | {ab['median_s'][k]:.3f} | {ab['tokens_per_s'][k]:.1f} | {_ranged(ab['speedup_vs_peft'][k], ab.get('speedup_range', {}).get(k))} | "
-                         f"{_ranged(ab['speedup_vs_plain'][k]) if 'speedup_vs_plain' in ab else '-'} | {ab['loss'][k]:.4f} |")   # '-': ctp plain not run
-        if 'fast_vs_plain' in ab:
-            d = ab['fast_vs_plain']
-            L.append(f"\nfast vs plain on this batch: |loss difference| {d['loss_diff']:.1e}, max |gradient difference| {d['grad_max_diff']:.1e} (largest gradient entry {d['grad_max']:.1e})")
-    if 'serving' in res:
-        s = res['serving']
-        L += ['', f"Serving: a {s['q_len']}-token request behind a {s['n_tokens']}-token prompt, {s['new_tokens']} new tokens, median of {s['repeats']} alternating runs:", '',
-              '| mode | time to first token (ms) | decode (ms/token) |', '|---|---|---|']
-        L += [f"| {k} | {v['ttft_s'] * 1e3:.1f} | {v['decode_s_per_token'] * 1e3:.2f} |" for k, v in s['modes'].items()]
-        rg = lambda k: f" ({s[k][0]:.3f}-{s[k][1]:.3f})" if k in s else ''
-        L.append(f"\nTTFT PEFT / ctp: {s['ttft_peft_over_ctp']:.2f}x; decode with prompt / without (median of the per-round ratios, range): "
-                 f"ctp {s['decode_ctp_over_none']:.3f}x{rg('decode_ctp_range')}, PEFT {s['decode_peft_over_none']:.3f}x{rg('decode_peft_range')}; "
-                 f"ctp and PEFT generate the same tokens: {s['ctp_and_peft_same_tokens']}")
-        if 'decode_step_ratio' in s:
-            L.append(f"\nOne decode step behind the {s['n_tokens']}-token prompt / without it, alternated step by step over {s['step_rounds']} rounds "
-                     f"(the same step for ctp and PEFT once the prompt is cached): {s['decode_step_ratio']:.3f}x "
-                     f"({s['decode_step_range'][0]:.3f}-{s['decode_step_range'][1]:.3f})")
-    if res.get('memory'):
-        mem = {(m['method'], m['seq_len']): m for m in res['memory']}
-        lens = sorted({m['seq_len'] for m in res['memory']})
-        ms = [k for k in MEMORY_METHODS if any(m['method'] == k for m in res['memory'])]
-        L += ['', f"Memory of one training step (batch {res['memory'][0]['batch']}; {res['memory'][0]['how']}), MiB:", '',
-              '| seq_len | ' + ' | '.join(ms) + ' | ' + ' | '.join(f'{k} / peft' for k in ms[1:]) + ' |', '|---' * (2 * len(ms)) + '|']
-        for t in lens:
-            v = {k: mem[(k, t)]['step_mib'] for k in ms if (k, t) in mem}
-            L.append(f"| {t} | " + ' | '.join(f"{v[k]:.0f}" if k in v else '-' for k in ms) + ' | '
-                     + ' | '.join(f"{v[k] / max(v['peft'], 1e-9):.2f}" if k in v and 'peft' in v else '-' for k in ms[1:]) + ' |')
-    if res.get('compression'):
-        L += ['', 'Compression wall time per level (recorded in each cached folder\'s ctp.json when it was made; not re-run here):', '',
-              '| level | seconds | format | device, threads | calibration |', '|---|---|---|---|---|']
-        L += [f"| {c['level']} | {c['seconds']} | {c['format']} | {c['device']}, {c['threads']} | {c['calibration']} |" for c in res['compression']]
-    tg = targets(res)
-    if tg:
-        L += ['', 'Targets:', '', '| target | wanted | measured | met |', '|---|---|---|---|']
-        L += [f"| {k} | {v['target']} | {v['value']}" + (f" (rounds {v['rounds']})" if 'rounds' in v else '')
-              + f" | {'yes' if v['met'] else 'NO'}" + (' (not in every round)' if v['met'] and v.get('every_round') is False else '') + ' |'
-              for k, v in tg.items()]
-    return '\n'.join(L)
+    return L
 
+def _ablation_table(res:dict)->list[str]:
+    "The ablation's variants at its shape: step time, tokens/s, ratios, loss; and fast against plain."
+    ab = next((r for r in res['training'] if r.get('ablation')), None)
+    if not ab: return []
+    L = ['', f"Ablation at {ab['batch']} x {ab['seq_len']} (median of {ab['repeats']} alternating runs; loss is the step's mean NLL):", '',
+         '| variant | median step (s) | tokens/s | vs PEFT (range over rounds) | vs ctp plain | loss |', '|---|---|---|---|---|---|']
+    for k in VARIANTS:
+        if k in ab['tokens_per_s']:
+            L.append(f"| {k} | {ab['median_s'][k]:.3f} | {ab['tokens_per_s'][k]:.1f} | {_ranged(ab['speedup_vs_peft'][k], ab.get('speedup_range', {}).get(k))} | "
+                     f"{_ranged(ab['speedup_vs_plain'][k]) if 'speedup_vs_plain' in ab else '-'} | {ab['loss'][k]:.4f} |")   # '-': ctp plain not run
+    if 'fast_vs_plain' in ab:
+        d = ab['fast_vs_plain']
+        L.append(f"\nfast vs plain on this batch: |loss difference| {d['loss_diff']:.1e}, max |gradient difference| {d['grad_max_diff']:.1e} (largest gradient entry {d['grad_max']:.1e})")
+    return L
+
+def _serving_lines(res:dict)->list[str]:
+    "Serving: time to first token and decode per mode, the ratios, the isolated decode step."
+    if 'serving' not in res: return []
+    s = res['serving']
+    L = ['', f"Serving: a {s['q_len']}-token request behind a {s['n_tokens']}-token prompt, {s['new_tokens']} new tokens, median of {s['repeats']} alternating runs:", '',
+         '| mode | time to first token (ms) | decode (ms/token) |', '|---|---|---|']
+    L += [f"| {k} | {v['ttft_s'] * 1e3:.1f} | {v['decode_s_per_token'] * 1e3:.2f} |" for k, v in s['modes'].items()]
+    rg = lambda k: f" ({s[k][0]:.3f}-{s[k][1]:.3f})" if k in s else ''
+    L.append(f"\nTTFT PEFT / ctp: {s['ttft_peft_over_ctp']:.2f}x; decode with prompt / without (median of the per-round ratios, range): "
+             f"ctp {s['decode_ctp_over_none']:.3f}x{rg('decode_ctp_range')}, PEFT {s['decode_peft_over_none']:.3f}x{rg('decode_peft_range')}; "
+             f"ctp and PEFT generate the same tokens: {s['ctp_and_peft_same_tokens']}")
+    if 'decode_step_ratio' in s:
+        L.append(f"\nOne decode step behind the {s['n_tokens']}-token prompt / without it, alternated step by step over {s['step_rounds']} rounds "
+                 f"(the same step for ctp and PEFT once the prompt is cached): {s['decode_step_ratio']:.3f}x "
+                 f"({s['decode_step_range'][0]:.3f}-{s['decode_step_range'][1]:.3f})")
+    return L
+
+def _memory_table(res:dict)->list[str]:
+    "Step memory per sequence length and method, and each method against PEFT."
+    if not res.get('memory'): return []
+    mem = {(m['method'], m['seq_len']): m for m in res['memory']}
+    lens = sorted({m['seq_len'] for m in res['memory']})
+    ms = [k for k in MEMORY_METHODS if any(m['method'] == k for m in res['memory'])]
+    L = ['', f"Memory of one training step (batch {res['memory'][0]['batch']}; {res['memory'][0]['how']}), MiB:", '',
+         '| seq_len | ' + ' | '.join(ms) + ' | ' + ' | '.join(f'{k} / peft' for k in ms[1:]) + ' |', '|---' * (2 * len(ms)) + '|']
+    for t in lens:
+        v = {k: mem[(k, t)]['step_mib'] for k in ms if (k, t) in mem}
+        L.append(f"| {t} | " + ' | '.join(f"{v[k]:.0f}" if k in v else '-' for k in ms) + ' | '
+                 + ' | '.join(f"{v[k] / max(v['peft'], 1e-9):.2f}" if k in v and 'peft' in v else '-' for k in ms[1:]) + ' |')
+    return L
+
+def _compression_table(res:dict)->list[str]:
+    "Compression wall time per cached level."
+    if not res.get('compression'): return []
+    return ['', 'Compression wall time per level (recorded in each cached folder\'s ctp.json when it was made; not re-run here):', '',
+            '| level | seconds | format | device, threads | calibration |', '|---|---|---|---|---|'] + \
+           [f"| {c['level']} | {c['seconds']} | {c['format']} | {c['device']}, {c['threads']} | {c['calibration']} |" for c in res['compression']]
+
+def _targets_table(tg:dict)->list[str]:
+    "The verdicts of `targets`."
+    if not tg: return []
+    return ['', 'Targets:', '', '| target | wanted | measured | met |', '|---|---|---|---|'] + \
+           [f"| {k} | {v['target']} | {v['value']}" + (f" (rounds {v['rounds']})" if 'rounds' in v else '')
+            + f" | {'yes' if v['met'] else 'NO'}" + (' (not in every round)' if v['met'] and v.get('every_round') is False else '') + ' |'
+            for k, v in tg.items()]
+
+def bench_table(res:dict,         # a `run_bench` result
+                wanted:dict=None, # thresholds to judge it by (`targets`); None: no verdicts
+               )->str:
+    "The benchmark's results as Markdown tables: training, ablation, serving, memory, compression, and the verdicts on `wanted`."
+    parts = (_header, _training_table, _ablation_table, _serving_lines, _memory_table, _compression_table)
+    return '\n'.join([l for p in parts for l in p(res)] + _targets_table(targets(res, wanted or {})))
+
+# %% ../nbs/10_bench.ipynb #cf9013cb
 def plot_bench(res:dict,                 # a `run_bench` result
                path:str|Path|None=None): # save the figure here as PNG (None: do not save)
     "Bar charts: training tokens/s per variant (ablation), serving latencies, step memory."
@@ -589,28 +638,31 @@ def plot_bench(res:dict,                 # a `run_bench` result
         with atomic_write(path) as tmp: fig.savefig(tmp, dpi=100, format='png')
     return fig
 
-# %% ../nbs/10_bench.ipynb #20ca8a97
+# %% ../nbs/10_bench.ipynb #1735936d
+def write_bench(res:dict,           # a `run_bench` result
+                out:str|Path,       # folder to write into
+                name:str='bench',   # file names: NAME.json, NAME.md, NAME.png
+                wanted:dict=None)->dict: # thresholds to judge the run by (`targets`); None: no verdicts
+    "Write a benchmark result as JSON, its tables as Markdown and its figure as PNG; returns `res` with its verdicts (`targets`)."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    res = {**res, 'targets': targets(res, wanted or {})}
+    save_json(res, out/f'{name}.json')
+    with atomic_write(out/f'{name}.md') as tmp: Path(tmp).write_text(bench_table(res, wanted) + '\n')
+    import matplotlib.pyplot as plt
+    plt.close(plot_bench(res, out/f'{name}.png'))
+    return res
+
+# %% ../nbs/10_bench.ipynb #5d9c8bc1
 GPU_DEFAULTS = dict(shapes='1x1024,4x1024,4x2048', ablate='4x1024', memory='256,1024,2048', memory_batch=4, matmul_n=8192, repeats=5)
 
 def gpu_bench(out:str|Path='bench-gpu',        # folder for bench.json, bench.md and bench.png
               model:str='llama-7b-shape',      # a `bench_model` name
               device:str='cuda',               # the CUDA device
               dtype:str='bf16',                # dtype of the model
+              wanted:dict=None,                # thresholds to judge the run by (`targets`); None: no verdicts
               **kw)->dict:                     # overrides of GPU_DEFAULTS / run_bench arguments
     "The training, serving and memory comparison on a GPU (LLaMA-7B's shape, random weights, bf16); writes JSON."
     dev = get_device(device)
     args = {**GPU_DEFAULTS, **kw}
     res = run_bench(model, device=str(dev), dtype=dtype, threads=0, data='', **args)
-    return write_bench(res, out)
-
-def write_bench(res:dict,           # a `run_bench` result
-                out:str|Path,       # folder to write into
-                name:str='bench')->dict: # file names: NAME.json, NAME.md, NAME.png
-    "Write a benchmark result as JSON, its tables as Markdown and its figure as PNG; returns `res` with its targets."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    res = {**res, 'targets': targets(res)}
-    save_json(res, out/f'{name}.json')
-    with atomic_write(out/f'{name}.md') as tmp: Path(tmp).write_text(bench_table(res) + '\n')
-    import matplotlib.pyplot as plt
-    plt.close(plot_bench(res, out/f'{name}.png'))
-    return res
+    return write_bench(res, out, wanted=wanted)

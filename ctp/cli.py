@@ -539,6 +539,17 @@ REPRODUCE_STAGES = (   # (name, stage, stored in the folder as NAME.json)
     ('training', _training, True), ('prompted', _prompted, True), ('report', _report, False))
 
 # %% ../nbs/09_cli.ipynb #7c36ce07
+def _thresholds(s:str|None, names)->dict:
+    "`--targets NAME=VALUE,...` as a dict of floats, each name one of `names`."
+    out = {}
+    for item in _csv(s):
+        k, eq, v = item.partition('=')
+        check_choice('target', k.strip(), names)
+        try: out[k.strip()] = float(v)
+        except ValueError: raise ConfigError(f"--targets wants NAME=NUMBER pairs such as train_speedup=1.3, got {item!r}") from None
+        if not eq: raise ConfigError(f"--targets wants NAME=NUMBER pairs such as train_speedup=1.3, got {item!r}")
+    return out
+
 @command
 def bench(model:str='smollm2-135m', # embedded name, hub id, model folder, 'tiny-llama', or 'llama-7b-shape' (random weights, GPU)
           device:str='cpu',         # 'cpu' or 'cuda'
@@ -551,22 +562,24 @@ def bench(model:str='smollm2-135m', # embedded name, hub id, model folder, 'tiny
           memory:str=None,          # sequence lengths of the memory measurement, '' for none (default 256,1024,2048)
           threads:int=1,            # CPU threads (0: torch's default)
           no_tiny:bool=False,       # skip the second run on the tiny model (tiny-llama, CPU only)
+          targets:str=None,         # thresholds to judge the run by, e.g. train_speedup=1.3,decode_ratio=1.05 (names: ctp.bench.TARGET_NAMES)
           out:str='bench'):         # folder for bench.json, bench.md and bench.png
     "Benchmark ctp against PEFT prompt tuning: training, serving, memory, compression; print ratios, write JSON."
-    from ctp.bench import run_bench, write_bench, bench_table, GPU_DEFAULTS, VARIANTS
+    from ctp.bench import run_bench, write_bench, bench_table, GPU_DEFAULTS, VARIANTS, TARGET_NAMES
     cuda = get_device(device).type == 'cuda'
     given = {k: v for k, v in dict(shapes=shapes, ablate=ablate, memory=memory, repeats=repeats).items() if v is not None}
     kw = {**(GPU_DEFAULTS if cuda else {}), **given}        # on a CPU, run_bench's own defaults
     vs = _csv(variants) if variants is not None else (list(VARIANTS) if cuda else ['peft', 'ctp plain', 'ctp +shared-kv', 'ctp fast'])
     for v in vs: check_choice('variant', v, VARIANTS)
+    wanted = _thresholds(targets, TARGET_NAMES)
     res = write_bench(run_bench(model, device, dtype, n_tokens=n_tokens, threads=0 if cuda else threads, variants=vs,
-                                data='' if cuda else 'wiki', **kw), out)
-    print(bench_table(res))
+                                data='' if cuda else 'wiki', **kw), out, wanted=wanted)
+    print(bench_table(res, wanted))
     tiny = not no_tiny and not cuda
     if tiny:
         t = write_bench(run_bench('tiny-llama', 'cpu', 'fp32', shapes='1x128,4x256,4x1024', ablate='4x256', n_tokens=n_tokens, variants=VARIANTS,
-                                  memory='', threads=threads, data='', **{k: v for k, v in given.items() if k == 'repeats'}), out, 'tiny')
-        print(); print(bench_table(t))
+                                  memory='', threads=threads, data='', **{k: v for k, v in given.items() if k == 'repeats'}), out, 'tiny', wanted=wanted)
+        print(); print(bench_table(t, wanted))
     print(f"\nwrote {Path(out)/'bench.json'}" + (f" and {Path(out)/'tiny.json'}" if tiny else ''))
     return res
 
