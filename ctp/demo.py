@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import ipywidgets as W
 from .core import *
-from .models import DEFAULT_MODEL
+from .models import DEFAULT_MODEL, model_record
 from .data import PAPER_QUESTIONS, load_corpus, token_blocks
 from .runtime import prompt_embeds
 from .evaluate import generate, perplexity
@@ -18,7 +18,7 @@ from .soft_prompt import load_prompt
 from .hard_prompts import PAPER_PROMPT
 
 # %% auto #0
-__all__ = ['DEMO_LEVELS', 'PROMPT_KINDS', 'hard_prompt', 'level_options', 'Demo']
+__all__ = ['DEMO_LEVELS', 'PROMPT_KINDS', 'hard_prompt', 'level_options', 'DemoWidgets', 'demo_table', 'Demo']
 
 # %% ../nbs/08_demo.ipynb #83e966c8
 def hard_prompt(model,          # the causal LM the prompt is for
@@ -47,7 +47,47 @@ def level_options(name:str=DEFAULT_MODEL, # the dense model (embedded name, hub 
         out.append((str(lv) if cached else f'{lv} (compress on first use)', str(lv)))
     return out
 
-# %% ../nbs/08_demo.ipynb #48c7e5fc
+# %% ../nbs/08_demo.ipynb #729d3a5d
+class DemoWidgets:
+    "The demo's controls and their layout: level, prompt kind, hard prompt text, prompt file, question, *Ask*, output."
+    def __init__(self, level_opts:list, # dropdown options `(label, level)`
+                 level:str,             # the level chosen at first
+                 files=list):           # () -> the prompt files offered in the file box
+        self.files = files
+        self.level = W.Dropdown(options=level_opts, value=level, description='level')
+        self.prompt = W.ToggleButtons(options=PROMPT_KINDS, value='none', description='prompt')
+        self.hard_text = W.Textarea(value=PAPER_PROMPT, description='hard prompt', layout=W.Layout(width='90%'))
+        self.prompt_file = W.Combobox(placeholder='path to a .safetensors prompt file', description='prompt file',
+                                      layout=W.Layout(width='90%'))
+        self.question = W.Combobox(options=list(PAPER_QUESTIONS), value=PAPER_QUESTIONS[0], description='question',
+                                   layout=W.Layout(width='90%'))
+        self.button = W.Button(description='Ask', button_style='primary')
+        self.out = W.HTML()
+        self.prompt.observe(self.show_prompt_fields, 'value'); self.show_prompt_fields()
+        self.ui = W.VBox([W.HBox([self.level, self.prompt]), self.hard_text, self.prompt_file, self.question, self.button, self.out])
+
+    def show_prompt_fields(self, *_):
+        "Show the hard prompt's text box or the prompt file box, whichever the prompt kind needs."
+        k = self.prompt.value
+        self.hard_text.layout.display = None if k == 'hard prompt' else 'none'
+        self.prompt_file.layout.display = None if k == 'soft prompt file' else 'none'
+        if k == 'soft prompt file': self.prompt_file.options = self.files()
+
+# %% ../nbs/08_demo.ipynb #bfe09d88
+def demo_table(r:dict,              # a request's result (`Demo.last`)
+               max_new_tokens:int): # the longest answer the request allowed
+    "A request's result as an HTML table: dense vs chosen model, answers and perplexities."
+    e = html.escape
+    right = r['level'] + ('' if r['prompt'] == 'none' else f" + {r['prompt']} ({r['prompt_tokens']} tokens)")
+    left = 'dense' + (f"<br><small>{e(r['dense_note'])}</small>" if r['dense_note'] else '')
+    td = '<td style="white-space:pre-wrap;text-align:left;vertical-align:top">'
+    n, T = r['blocks']
+    return (f'<p><b>{e(r["question"])}</b></p><table><tr><th></th><th>{left}</th><th>{e(right)}</th></tr>'
+            f'<tr><th>answer</th>{td}{e(r["dense_answer"])}</td>{td}{e(r["answer"])}</td></tr>'
+            f'<tr><th>perplexity ({n} × {T} held-out tokens)</th>{td}{r["dense_ppl"]:.2f}</td>{td}{r["ppl"]:.2f}</td></tr>'
+            f'</table><p><small>greedy decoding, at most {max_new_tokens} new tokens; {r["seconds"]} s</small></p>')
+
+# %% ../nbs/08_demo.ipynb #9da4eef1
 class Demo:
     "Widgets to ask a dense and a compressed model (with or without a prompt) the same question, side by side."
     def __init__(self, loader=None,       # level string -> (model, tokenizer); None: `get_compressed(name, level)`
@@ -67,30 +107,16 @@ class Demo:
         self.prompt_dir = Path(prompt_dir).expanduser() if prompt_dir else ctp_home('prompts')
         self.models, self.cache, self.last = {}, {}, {}
         opts = level_options(name, levels) if loader is None else [(str(Level.parse(l)),) * 2 for l in levels]
-        self.level = W.Dropdown(options=opts, value=str(Level.parse(level)), description='level')
-        self.prompt = W.ToggleButtons(options=PROMPT_KINDS, value='none', description='prompt')
-        self.hard_text = W.Textarea(value=PAPER_PROMPT, description='hard prompt', layout=W.Layout(width='90%'))
-        self.prompt_file = W.Combobox(placeholder='path to a .safetensors prompt file', description='prompt file',
-                                      layout=W.Layout(width='90%'))
-        self.question = W.Combobox(options=list(PAPER_QUESTIONS), value=PAPER_QUESTIONS[0], description='question',
-                                   layout=W.Layout(width='90%'))
-        self.button = W.Button(description='Ask', button_style='primary')
-        self.out = W.HTML()
+        self.widgets = w = DemoWidgets(opts, str(Level.parse(level)), files=self.prompt_files)
+        self.level, self.prompt, self.hard_text, self.prompt_file = w.level, w.prompt, w.hard_text, w.prompt_file
+        self.question, self.button, self.out, self.ui = w.question, w.button, w.out, w.ui
         self.button.on_click(lambda _: self.ask())
-        self.prompt.observe(self._show_prompt_fields, 'value'); self._show_prompt_fields()
-        self.ui = W.VBox([W.HBox([self.level, self.prompt]), self.hard_text, self.prompt_file, self.question, self.button, self.out])
 
     def _repr_mimebundle_(self, **kw): return self.ui._repr_mimebundle_(**kw)
 
     def prompt_files(self)->list[str]:
         "The `.safetensors` files under `prompt_dir`, offered in the prompt file box."
         return sorted(map(str, self.prompt_dir.rglob('*.safetensors'))) if self.prompt_dir.is_dir() else []
-
-    def _show_prompt_fields(self, *_):
-        k = self.prompt.value
-        self.hard_text.layout.display = None if k == 'hard prompt' else 'none'
-        self.prompt_file.layout.display = None if k == 'soft prompt file' else 'none'
-        if k == 'soft prompt file': self.prompt_file.options = self.prompt_files()
 
     def model(self, level:str):
         "`(model, tokenizer)` of a level, loaded (or compressed) once and kept."
@@ -113,6 +139,13 @@ class Demo:
         if p.shape[1] != H: raise PromptFileError(f"prompt {str(path)!r} has hidden size {p.shape[1]}, but the model's input width is {H}")
         return p, ('file', str(path), path.stat().st_mtime_ns)
 
+    def _blocks(self, tok):
+        "The held-out blocks, tokenized once."
+        if 'blocks' not in self.cache:
+            text = load_corpus('wiki', 'test') if self.text is None else self.text
+            self.cache['blocks'] = token_blocks(tok, text, self.seq_len, self.max_blocks)
+        return self.cache['blocks']
+
     def _result(self, level, model, tok, prompt, key, question, blocks)->dict:
         "Answer and perplexity of one model + prompt, computed once per (level, prompt, question)."
         a, pk = (level, key, question, self.max_new_tokens), (level, key, 'ppl')
@@ -130,15 +163,12 @@ class Demo:
             m, tok = self.model(self.level.value)
             tok = tok or dtok
             p, key = self._prompt(m, tok)
-            if 'blocks' not in self.cache:
-                text = load_corpus('wiki', 'test') if self.text is None else self.text
-                self.cache['blocks'] = token_blocks(dtok, text, self.seq_len, self.max_blocks)
-            blocks = self.cache['blocks']
+            blocks = self._blocks(dtok)
             d = self._result('dense', dm, dtok, None, 'none', q, blocks)
             c = self._result(self.level.value, m, tok, p, key, q, blocks)
             self.last = dict(level=self.level.value, prompt=self.prompt.value, prompt_tokens=0 if p is None else p.shape[0],
                              question=q, dense_answer=d['answer'], answer=c['answer'], dense_ppl=d['ppl'], ppl=c['ppl'],
-                             blocks=tuple(blocks.shape), dense_note=getattr(dm.config, 'ctp_note', None),
+                             blocks=tuple(blocks.shape), dense_note=model_record(dm).note,
                              seconds=round(time.time() - t0, 1), error=None)
             self.out.value = self.table()
         except CTPError as e:
@@ -147,13 +177,5 @@ class Demo:
         return self.last
 
     def table(self)->str:
-        "The last result as an HTML table: dense vs chosen model, answers and perplexities."
-        r, e = self.last, html.escape
-        right = r['level'] + ('' if r['prompt'] == 'none' else f" + {r['prompt']} ({r['prompt_tokens']} tokens)")
-        left = 'dense' + (f"<br><small>{e(r['dense_note'])}</small>" if r['dense_note'] else '')
-        td = '<td style="white-space:pre-wrap;text-align:left;vertical-align:top">'
-        n, T = r['blocks']
-        return (f'<p><b>{e(r["question"])}</b></p><table><tr><th></th><th>{left}</th><th>{e(right)}</th></tr>'
-                f'<tr><th>answer</th>{td}{e(r["dense_answer"])}</td>{td}{e(r["answer"])}</td></tr>'
-                f'<tr><th>perplexity ({n} × {T} held-out tokens)</th>{td}{r["dense_ppl"]:.2f}</td>{td}{r["ppl"]:.2f}</td></tr>'
-                f'</table><p><small>greedy decoding, at most {self.max_new_tokens} new tokens; {r["seconds"]} s</small></p>')
+        "The last result as an HTML table (`demo_table`)."
+        return demo_table(self.last, self.max_new_tokens)
