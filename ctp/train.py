@@ -133,6 +133,7 @@ class _Run:
     best_step:int=0
     best_ppl:float=math.inf
 
+# %% ../nbs/05a_train.ipynb #a7149a2e
 class _Checkpoints:
     "The checkpoint folder of one run: its kind, settings, data and schedule, written and read back."
     def __init__(self, folder, kind:str, config:TrainConfig, data_fp:str, per_epoch:int, schedule=None):
@@ -174,52 +175,54 @@ class _Checkpoints:
         except ConfigError as e: raise PromptFileError(f"damaged checkpoint: {e}; delete {str(self.folder)!r} to start the run afresh") from None
         if not isinstance(js, dict) or js.get('format') != 'ctp.checkpoint':
             raise PromptFileError(f"{str(self.folder/CKPT_JSON)!r} is not a ctp checkpoint")
-        try: self._restore(js, params, run, opt, lr_sched)
+        try: _restore_checkpoint(self, js, params, run, opt, lr_sched)
         except CTPError: raise
         except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as e:
             raise PromptFileError(f"damaged checkpoint in {str(self.folder)!r} ({type(e).__name__}: {str(e)[:120]}); "
                                   f"delete the folder to start the run afresh") from None
 
-    def _check(self, js:dict, params:dict):
-        "Refuse a checkpoint of another kind of run, other settings, data, tensors or schedule."
-        where = f"checkpoint in {str(self.folder)!r}"
-        if js['kind'] != self.kind: raise PromptFileError(f"{where} is from a {js['kind']} run, not a {self.kind} run")
-        mine = dataclasses.asdict(self.config)
-        diff = {k: (js['config'].get(k), v) for k, v in mine.items() if k not in SAME_RESULT and js['config'].get(k) != v}
-        if diff: raise ConfigError(f"{where} was made with other settings "
-                                   f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
-                                   f"use the same TrainConfig or another checkpoint folder")
-        if js['data'] != self.data_fp: raise DataError(f"{where} was trained on other data; resume with the same training blocks")
-        if js['param_names'] != list(params): raise PromptFileError(f"{where} holds {js['param_names'][:3]}..., not this run's tensors")
-        if self.schedule is None and 'schedule' in js: raise ConfigError(f"{where} is from a run with a schedule; this run has none")
-        if self.schedule is not None:
-            if 'schedule' not in js: raise PromptFileError(f"{where} holds no schedule (written before schedules were checkpointed); "
-                                                           f"delete the folder to start the run afresh")
-            try: self.schedule.load_state_dict(js['schedule'])
-            except ConfigError as e: raise ConfigError(f"{where}: {e}") from None
+# %% ../nbs/05a_train.ipynb #ab18bb63
+def _check_checkpoint(ck:_Checkpoints, js:dict, params:dict):
+    "Refuse a checkpoint of another kind of run, other settings, data, tensors or schedule than `ck` expects."
+    where = f"checkpoint in {str(ck.folder)!r}"
+    if js['kind'] != ck.kind: raise PromptFileError(f"{where} is from a {js['kind']} run, not a {ck.kind} run")
+    mine = dataclasses.asdict(ck.config)
+    diff = {k: (js['config'].get(k), v) for k, v in mine.items() if k not in SAME_RESULT and js['config'].get(k) != v}
+    if diff: raise ConfigError(f"{where} was made with other settings "
+                               f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
+                               f"use the same TrainConfig or another checkpoint folder")
+    if js['data'] != ck.data_fp: raise DataError(f"{where} was trained on other data; resume with the same training blocks")
+    if js['param_names'] != list(params): raise PromptFileError(f"{where} holds {js['param_names'][:3]}..., not this run's tensors")
+    if ck.schedule is None and 'schedule' in js: raise ConfigError(f"{where} is from a run with a schedule; this run has none")
+    if ck.schedule is not None:
+        if 'schedule' not in js: raise PromptFileError(f"{where} holds no schedule (written before schedules were checkpointed); "
+                                                       f"delete the folder to start the run afresh")
+        try: ck.schedule.load_state_dict(js['schedule'])
+        except ConfigError as e: raise ConfigError(f"{where}: {e}") from None
 
-    def _restore(self, js:dict, params:dict, run:_Run, opt, lr_sched):
-        self._check(js, params)
-        f = self.folder/js['tensors']
-        try: t = load_file(str(f))
-        except (FileNotFoundError, SafetensorError, OSError) as e:
-            raise PromptFileError(f"checkpoint tensors {str(f)!r} are missing or corrupt: {e}") from None
-        with torch.no_grad():
-            for k, p in params.items():
-                if t[f'param.{k}'].shape != p.shape:
-                    raise PromptFileError(f"checkpoint tensor {k!r} has shape {tuple(t[f'param.{k}'].shape)}, this run's has {tuple(p.shape)}")
-                p.copy_(t[f'param.{k}']); run.best[k] = t[f'best.{k}'].to(p.device)
-        osd = {'state': {}, 'param_groups': js['param_groups']}
-        for g in osd['param_groups']:
-            if 'betas' in g: g['betas'] = tuple(g['betas'])
-        for i, sc in js['opt_scalars'].items():
-            s = dict(sc)
-            s.update({k.split('.', 2)[2]: v for k, v in t.items() if k.startswith(f'opt.{i}.')})
-            osd['state'][int(i)] = s
-        opt.load_state_dict(osd)
-        lr_sched.load_state_dict(js['scheduler'])
-        _set_rng_state(js['rng'])
-        run.step, run.history, run.best_step, run.best_ppl = js['step'], js['history'], js['best_step'], float(js['best_ppl'])
+def _restore_checkpoint(ck:_Checkpoints, js:dict, params:dict, run:_Run, opt, lr_sched):
+    "Check the checkpoint `js`, then load its tensors and states into params, run, opt and lr_sched."
+    _check_checkpoint(ck, js, params)
+    f = ck.folder/js['tensors']
+    try: t = load_file(str(f))
+    except (FileNotFoundError, SafetensorError, OSError) as e:
+        raise PromptFileError(f"checkpoint tensors {str(f)!r} are missing or corrupt: {e}") from None
+    with torch.no_grad():
+        for k, p in params.items():
+            if t[f'param.{k}'].shape != p.shape:
+                raise PromptFileError(f"checkpoint tensor {k!r} has shape {tuple(t[f'param.{k}'].shape)}, this run's has {tuple(p.shape)}")
+            p.copy_(t[f'param.{k}']); run.best[k] = t[f'best.{k}'].to(p.device)
+    osd = {'state': {}, 'param_groups': js['param_groups']}
+    for g in osd['param_groups']:
+        if 'betas' in g: g['betas'] = tuple(g['betas'])
+    for i, sc in js['opt_scalars'].items():
+        s = dict(sc)
+        s.update({k.split('.', 2)[2]: v for k, v in t.items() if k.startswith(f'opt.{i}.')})
+        osd['state'][int(i)] = s
+    opt.load_state_dict(osd)
+    lr_sched.load_state_dict(js['scheduler'])
+    _set_rng_state(js['rng'])
+    run.step, run.history, run.best_step, run.best_ppl = js['step'], js['history'], js['best_step'], float(js['best_ppl'])
 
 # %% ../nbs/05a_train.ipynb #3c90b05c
 def dist_info()->tuple[int, int]:
