@@ -15,24 +15,14 @@ from .models import attach_record, model_record
 from .runtime import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask, PromptCache
 
 # %% auto #0
-__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'TARGET_NAMES', 'MEMORY_METHODS', 'GPU_DEFAULTS', 'round_range', 'time_alternating',
+__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'TARGET_NAMES', 'MEMORY_METHODS', 'GPU_DEFAULTS', 'time_alternating', 'round_range',
            'median', 'matmul_rate', 'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants',
            'bench_training', 'bench_serving', 'step_memories', 'compression_times', 'run_bench', 'targets',
            'bench_table', 'plot_bench', 'write_bench', 'gpu_bench']
 
-# %% ../nbs/10_bench.ipynb #f061d435
+# %% ../nbs/10_bench.ipynb #1d132a7f
 def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
-
-def round_range(a, # one variant's times per round
-                b  # another's, in the same rounds
-               )->tuple[float, float]:
-    "The smallest and largest per-round ratio a[i] / b[i]: how far a speed ratio moves from round to round."
-    if len(a) != len(b) or not a: raise ConfigError(f"per-round times must pair up, got {len(a)} and {len(b)}")
-    r = [x / y for x, y in zip(a, b)]
-    return round(min(r), 3), round(max(r), 3)
-
-def _ranged(v:float, rg=None)->str: return f"{v:.2f}x" + (f" ({rg[0]:.2f}-{rg[1]:.2f})" if rg else '')   # a ratio and its range over rounds
 
 def time_alternating(fns:dict,        # name -> callable taking no arguments
                      repeats:int=3,   # timed rounds (each callable runs once a round)
@@ -53,11 +43,23 @@ def time_alternating(fns:dict,        # name -> callable taking no arguments
             out[n].append(time.perf_counter() - t)
     return out
 
+# %% ../nbs/10_bench.ipynb #de072943
+def round_range(a, # one variant's times per round
+                b  # another's, in the same rounds
+               )->tuple[float, float]:
+    "The smallest and largest per-round ratio a[i] / b[i]: how far a speed ratio moves from round to round."
+    if len(a) != len(b) or not a: raise ConfigError(f"per-round times must pair up, got {len(a)} and {len(b)}")
+    r = [x / y for x, y in zip(a, b)]
+    return round(min(r), 3), round(max(r), 3)
+
+def _ranged(v:float, rg=None)->str: return f"{v:.2f}x" + (f" ({rg[0]:.2f}-{rg[1]:.2f})" if rg else '')   # a ratio and its range over rounds
+
+# %% ../nbs/10_bench.ipynb #3e5b358b
 def median(xs)->float:
     "The median of a list of numbers."
     return float(statistics.median(xs))
 
-# %% ../nbs/10_bench.ipynb #e0758cc4
+# %% ../nbs/10_bench.ipynb #132abe09
 def matmul_rate(n:int=1024,        # matrix size
                 dtype:str='fp32',  # 'fp32', 'bf16', ...
                 device:str='cpu',  # device to measure
@@ -76,6 +78,7 @@ def _matmul_call(n:int, dtype:str, device:str, k:int=1):
         for _ in range(k): a @ b
     return fn, 2 * n**3 * k
 
+# %% ../nbs/10_bench.ipynb #eb7bdccb
 def count_flops(fn # a callable taking no arguments (e.g. one training step)
                )->int:
     "FLOPs of one call of `fn` as torch's FlopCounterMode counts them (matrix products and attention)."
@@ -116,7 +119,7 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
     for p in model.parameters(): p.requires_grad_(False)
     return model.eval(), tok
 
-# %% ../nbs/10_bench.ipynb #21d19741
+# %% ../nbs/10_bench.ipynb #c2fa15f2
 VARIANTS = ('peft', 'ctp all-logits', 'ctp plain', 'ctp +shared-kv', 'ctp +fused-loss', 'ctp fast masked-attn', 'ctp fast', 'ctp fast+ckpt')
 
 def peft_prompt_model(model,         # the frozen causal LM
@@ -131,6 +134,7 @@ def peft_prompt_model(model,         # the frozen causal LM
     with torch.no_grad(): pm.prompt_encoder['default'].embedding.weight.copy_(prompt)
     return pm
 
+# %% ../nbs/10_bench.ipynb #f4233711
 def _all_logits_loss(model, x, mask, p):
     "lm_loss's value computed from the logits at every position, prompt positions included."
     B, P = x.shape[0], p.shape[0]
