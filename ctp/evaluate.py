@@ -74,6 +74,7 @@ def encode_pair(tokenizer,        # a tokenizer
     ctx = tokenizer(context, add_special_tokens=False).input_ids
     return lead + ctx, whole[len(ctx):]
 
+# %% ../nbs/03_evaluate.ipynb #08721855
 def loglikelihood(model,           # a causal LM
                   tokenizer,       # its tokenizer
                   requests:list,   # (context, continuation) string pairs
@@ -244,6 +245,7 @@ def evaluate_suite(model,                 # a causal LM
     if tasks: res['mean_acc'] = sum(r['acc'] for r in res['zero_shot'].values()) / len(tasks)
     return res
 
+# %% ../nbs/03_evaluate.ipynb #5914c0c1
 def suite_table(res:dict # a result of `evaluate_suite`
                )->str:
     "The suite's numbers as two Markdown tables (perplexity, zero-shot accuracy)."
@@ -259,6 +261,7 @@ def suite_table(res:dict # a result of `evaluate_suite`
     if 'mean_acc' in res: lines.append(f"| mean | | {res['mean_acc']:.3f} | | |")
     return '\n'.join(lines)
 
+# %% ../nbs/03_evaluate.ipynb #34ad03d2
 CHANCE = {'piqa': 0.5, 'arc_easy': 0.25, 'arc_challenge': 0.25, 'hellaswag': 0.25, 'boolq': 0.5,
           'winogrande': 0.5, 'openbookqa': 0.25, 'lambada': 0.0}  # accuracy of guessing uniformly
 
