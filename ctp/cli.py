@@ -21,6 +21,7 @@ def command(f):
     COMMANDS[f.__name__.rstrip('_').replace('_', '-')] = f
     return f
 
+# %% ../nbs/09_cli.ipynb #9ffdc14e
 def _usage()->str:
     w = max(map(len, COMMANDS))
     lines = ['usage: ctp <command> [options]', '', 'Compress, Then Prompt: soft prompts that recover compressed LLMs.', '', 'commands:']
@@ -382,6 +383,39 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
     return run.results['report']
 
 # %% ../nbs/09_cli.ipynb #d094ccbe
+def _settings(a:dict):
+    "The settings of `reproduce(**a)`, checked before any model loads: (config.json's dict, the prompt's TrainConfig, bos)."
+    from ctp.compress import Level
+    from ctp.data import CORPORA, TASKS
+    lvl, calib_n, b = str(Level.parse(a['level'])), _calib_n(a['calib_n']), _bos(a['bos'])
+    if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
+    for c in [a['corpus']] + _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
+    for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
+    steps = a['steps']
+    cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
+                        batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'])
+    config = dict(model=a['model'], level=lvl, corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
+                  eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
+                  **({} if a['bos'] == 'auto' else dict(bos=a['bos'])))          # a run from before --bos resumes as 'auto'
+    return config, cfg, b
+
+def _open_folder(out:Path, config:dict, model:str):
+    "Open the run's folder: a new run records its settings, a run with the same settings resumes, one with others is refused."
+    from ctp.train import SAME_RESULT
+    if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
+    if any(q.exists() and not q.is_dir() for q in out.parents):
+        raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
+    if (out/'prompt.safetensors').exists(): _check_prompts([out/'prompt.safetensors'], model)   # a resumed run's prompt
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_file = out/'config.json'
+    if cfg_file.exists():
+        old = load_json(cfg_file)
+        same = lambda c: {**c, 'train': {k: v for k, v in c['train'].items() if k not in SAME_RESULT}}   # how, not what
+        if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
+            raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
+        print(f'resuming the run in {out}')
+    else: save_json(config, cfg_file)
+
 class ReproduceRun:
     "What the stages of `ctp reproduce` share: its settings, its folder, the model once opened and each stage's result."
     def __init__(self, args:dict, # the arguments of `reproduce`
@@ -395,34 +429,9 @@ class ReproduceRun:
     @classmethod
     def start(cls, **a):
         "Check the settings of `reproduce(**a)` before any model loads, then open its folder (recording or resuming)."
-        from ctp.compress import Level
-        from ctp.data import CORPORA, TASKS
-        from ctp.train import SAME_RESULT
         t_start = time.time()
-        lvl, calib_n, b = str(Level.parse(a['level'])), _calib_n(a['calib_n']), _bos(a['bos'])
-        if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
-        for c in [a['corpus']] + _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
-        for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
-        steps = a['steps']
-        cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
-                            batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'])
-        config = dict(model=a['model'], level=lvl, corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
-                      eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
-                      **({} if a['bos'] == 'auto' else dict(bos=a['bos'])))          # a run from before --bos resumes as 'auto'
-        out = Path(a['out'])
-        if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
-        if any(q.exists() and not q.is_dir() for q in out.parents):
-            raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
-        if (out/'prompt.safetensors').exists(): _check_prompts([out/'prompt.safetensors'], a['model'])   # a resumed run's prompt
-        out.mkdir(parents=True, exist_ok=True)
-        cfg_file = out/'config.json'
-        if cfg_file.exists():
-            old = load_json(cfg_file)
-            same = lambda c: {**c, 'train': {k: v for k, v in c['train'].items() if k not in SAME_RESULT}}   # how, not what
-            if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
-                raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
-            print(f'resuming the run in {out}')
-        else: save_json(config, cfg_file)
+        config, cfg, b = _settings(a)
+        _open_folder(Path(a['out']), config, a['model'])
         unseen = a['unseen']
         suite = dict(corpora=[a['corpus']] + ([unseen] if unseen and unseen != a['corpus'] else []), tasks=_csv(a['tasks']), n=a['n'],
                      seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'] or None, seed=a['seed'], bos=b)
