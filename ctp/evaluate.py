@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from .core import *
-from .models import model_name
+from .models import model_name, model_record
 from .data import Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
 from .runtime import (prompt_embeds, prompt_for, input_embedding, max_context, check_context, forward_with_prompt,
                          lm_loss, prefix_reason, PromptCache)
@@ -231,7 +231,7 @@ def evaluate_suite(model,                 # a causal LM
     if p is not None: p = p.detach()
     P = 0 if p is None else p.shape[0]
     check_context(model, seq_len, P)
-    res = dict(model=model_name(model), note=getattr(model.config, 'ctp_note', None), prompt_tokens=P,
+    res = dict(model=model_name(model), note=model_record(model).note, prompt_tokens=P,
                seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, bos=uses_bos(tokenizer, bos), perplexity={}, zero_shot={})
     for c in corpora:
         t0 = time.time()

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from .core import *
-from .models import DEFAULT_MODEL
+from .models import DEFAULT_MODEL, model_record
 from .data import Question, load_questions, uses_bos, PAPER_QUESTIONS
 from .runtime import position_ids_from_mask, PromptCache
 
@@ -338,7 +338,7 @@ def run_study(models,                        # compression levels, e.g. ['dense'
         t0 = time.time()
         if prompts is None: prompts = default_prompts(tok)
         meta['prompt_tokens'] = {k: n_tokens(tok, v) for k, v in prompts.items()}
-        meta.setdefault('note', getattr(model.config, 'ctp_note', None))
+        meta.setdefault('note', model_record(model).note)
         golds = [answer_ids(tok, qr['gold'], chat) for qr in qrows]
         for pname, text in prompts.items():
             ctxs = [context_ids(tok, q.question, text, sep, chat) for q in questions]

@@ -4,7 +4,8 @@
 
 # %% ../nbs/01_models.ipynb #4ba72f22
 from __future__ import annotations
-import hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
+import contextlib, hashlib, importlib.util, io, json, os, re, shutil, sys, tempfile, time, warnings
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from pickle import UnpicklingError    # the exception only: weights are never unpickled beyond plain tensors
 import torch
@@ -15,15 +16,17 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_N
 from .core import *
 
 # %% auto #0
-__all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
-           'tokenizer_fingerprint', 'embedded_model_dir', 'is_causal_lm', 'load_model', 'model_name', 'tiny_tokenizer',
-           'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
+__all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'LEGACY_CONFIG_KEYS', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
+           'tokenizer_fingerprint', 'embedded_model_dir', 'ModelRecord', 'model_record', 'attach_record', 'model_name',
+           'hf_quiet', 'is_causal_lm', 'load_model', 'tiny_tokenizer', 'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
 
 # %% ../nbs/01_models.ipynb #96f40200
 def plain_after_gguf(model # a model transformers loaded from a GGUF file (dequantized)
                     ):
     "Make a GGUF-loaded model a plain model: no quantizer and no quantization config left behind."
-    model.hf_quantizer = None                       # its weights are plain floats now
+    # transformers 5.17.0 has no public call that drops a quantizer (`dequantize()` refuses GGUF's), so this sets
+    # the attribute from_pretrained left: its weights are plain floats now
+    model.hf_quantizer = None
     if hasattr(model.config, 'quantization_config'): del model.config.quantization_config
     return model
 
@@ -58,6 +61,7 @@ def check_tokenizer(tokenizer,          # a Hugging Face tokenizer
                          f"with tokenizer= (a folder or hub id)")
     return tokenizer
 
+# %% ../nbs/01_models.ipynb #6e613b01
 def tokenizer_fingerprint(tokenizer # a Hugging Face tokenizer
                          )->str:
     "A short hash of what the tokenizer does: the ids of a probe text, its size and its special tokens."
@@ -97,7 +101,6 @@ def embedded_model_dir(name:str=DEFAULT_MODEL # an embedded model's short name
     tok.eos_token = spec['eos']; tok.pad_token = spec['eos']
     model.config.eos_token_id = model.generation_config.eos_token_id = tok.eos_token_id
     model.config.pad_token_id = model.generation_config.pad_token_id = tok.pad_token_id
-    model.config.ctp_note = spec['note']
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{name}.'))
     mask = os.umask(0); os.umask(mask); os.chmod(tmp, 0o777 & ~mask)   # mkdtemp makes 0700 folders
     try:
@@ -109,6 +112,67 @@ def embedded_model_dir(name:str=DEFAULT_MODEL # an embedded model's short name
     print(f'converted {name} from GGUF to safetensors in {time.time()-t0:.0f} s: {out}')
     return out
 
+# %% ../nbs/01_models.ipynb #5c0e0a02
+LEGACY_CONFIG_KEYS = ('ctp_name', 'ctp_note', 'ctp_level')   # what ctp once wrote into config.json (now the record)
+
+@dataclass
+class ModelRecord:
+    "What ctp knows about a model: name, provenance note, base model, compression level and calibration."
+    name:str                    # short name for tables: embedded name, hub id or folder name
+    note:str|None=None          # provenance shown next to its numbers (e.g. a dequantized GGUF file)
+    base:str|None=None          # the dense model it was loaded or compressed from (name, hub id or path)
+    level:str='dense'           # compression level, as `ctp.compress.Level` prints it
+    calibration:dict|None=None  # the calibration set of its compression, if it used one
+
+    def to_dict(self)->dict:
+        "The record as a plain dict (for `ctp.json`)."
+        return asdict(self)
+    @classmethod
+    def from_dict(cls, d:dict # a dict with a record's fields (others are ignored)
+                 )->ModelRecord:
+        "The record held by a dict such as `ctp.json`'s."
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+def _legacy(config)->dict:
+    return {k[4:]: getattr(config, k) for k in LEGACY_CONFIG_KEYS if getattr(config, k, None) is not None}
+
+def model_record(model)->ModelRecord:
+    "The record of `model` (`model.ctp`); for a model ctp did not load, one made from its config."
+    r = model.__dict__.get('ctp')
+    if isinstance(r, ModelRecord): return r
+    return ModelRecord(**{'name': getattr(model.config, '_name_or_path', '') or model.config.model_type, **_legacy(model.config)})
+
+# %% ../nbs/01_models.ipynb #5c0e0a03
+def attach_record(model,   # a model; its record becomes `model.ctp`
+                  **facts  # record fields to set (name, note, base, level, calibration)
+                 )->ModelRecord:
+    "Attach `model`'s record updated with `facts`, taking any ctp facts an older ctp left in its config out of the config."
+    rec = replace(model_record(model), **facts)
+    for k in LEGACY_CONFIG_KEYS:
+        if hasattr(model.config, k): delattr(model.config, k)
+    model.ctp = rec
+    return rec
+
+# %% ../nbs/01_models.ipynb #5c0e0a04
+def model_name(model)->str:
+    "The short name a model was loaded under (embedded name, hub id or folder name)."
+    return model_record(model).name
+
+# %% ../nbs/01_models.ipynb #5c0e0a07
+@contextlib.contextmanager
+def hf_quiet():
+    "Silence transformers' logs and progress bars, warnings, and anything else written to stderr, within the block."
+    tl = transformers.utils.logging
+    verb, bars = tl.get_verbosity(), tl.is_progress_bar_enabled()
+    tl.set_verbosity_error(); tl.disable_progress_bar()
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter('ignore')
+            yield
+    finally:
+        tl.set_verbosity(verb)
+        if bars: tl.enable_progress_bar()
+
 # %% ../nbs/01_models.ipynb #1167d8c2
 def is_causal_lm(config)->bool:
     "True if `config` is a decoder that predicts the next token (not an encoder or an encoder-decoder)."
@@ -117,6 +181,7 @@ def is_causal_lm(config)->bool:
     # BERT-like encoders have a causal-LM class too, but their checkpoints are bidirectional unless built as decoders
     return t not in MODEL_FOR_MASKED_LM_MAPPING_NAMES or bool(getattr(config, 'is_decoder', False))
 
+# %% ../nbs/01_models.ipynb #1167d8c3
 def _looks_like_path(s:str)->bool:
     return s.startswith(('.', '/', '~')) or os.sep in s.strip('/').split('/', 1)[-1] or s.endswith('.gguf') or os.path.exists(s)
 
@@ -198,12 +263,10 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     if 'device_map' not in kwargs: model.to(dev)
     model.eval()
-    model.config.ctp_name = name_or_path if name_or_path in EMBEDDED or not local else Path(name_or_path).name
+    facts = dict(name=name_or_path if name_or_path in EMBEDDED or not local else Path(name_or_path).name, base=name_or_path)
+    if name_or_path in EMBEDDED: facts['note'] = EMBEDDED[name_or_path]['note']
+    attach_record(model, **facts)
     return model, tok
-
-def model_name(model)->str:
-    "The short name a model was loaded under (embedded name, hub id or folder name)."
-    return getattr(model.config, 'ctp_name', None) or getattr(model.config, '_name_or_path', '') or model.config.model_type
 
 # %% ../nbs/01_models.ipynb #e49a9dc6
 _TINY_TEXT = """The soft prompt is a short matrix of input embeddings learned on a frozen compressed model.
@@ -237,6 +300,7 @@ def tiny_tokenizer(vocab_size:int=384, # size of the vocabulary, special tokens 
                          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
     return tok
 
+# %% ../nbs/01_models.ipynb #e49a9d01
 def tiny_model(arch:str='llama',   # one of TINY_ARCHS
                hidden_size:int=64, # model width
                layers:int=2,       # number of decoder layers
@@ -265,7 +329,7 @@ def tiny_model(arch:str='llama',   # one of TINY_ARCHS
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
-    model.config.ctp_name = f'tiny-{arch}'
+    attach_record(model, name=f'tiny-{arch}')
     model.generation_config.pad_token_id = tok.pad_token_id
     return model.eval(), tok
 

@@ -48,7 +48,7 @@ def _visible_text(page):
 def test_pages_load_without_errors(site, browser):
     out, base = site
     pages = _pages(out)
-    assert 'index.html' in pages and '01_models.html' in pages and 'code/ctp/compress.py.html' in pages and len(pages) >= 6
+    assert 'index.html' in pages and '01_models.html' in pages and 'code/ctp/compress/level.py.html' in pages and len(pages) >= 6
     n_img, ids, anchored = 0, {}, []
     for name in pages:
         page = browser.new_page()

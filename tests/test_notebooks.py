@@ -34,7 +34,7 @@ def test_notebook_small_and_clean(nb):
 def test_export_is_in_sync(tmp_path):
     "Exporting the notebooks again reproduces ctp/ exactly (never edit ctp/*.py by hand)."
     import shutil
-    before = {p.name: p.read_text() for p in (ROOT/'ctp').glob('*.py')}
+    before = {p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT/'ctp').rglob('*.py')}
     subprocess.run([str(Path(sys.executable).parent/'nbdev_export')], cwd=ROOT, check=True, capture_output=True)
-    after = {p.name: p.read_text() for p in (ROOT/'ctp').glob('*.py')}
+    after = {p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT/'ctp').rglob('*.py')}
     assert before == after, [k for k in after if before.get(k) != after[k]]

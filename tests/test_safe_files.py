@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted((ROOT/'ctp').glob('*.py'))
+SOURCES = sorted((ROOT/'ctp').rglob('*.py'))                  # the compress package's modules too
+
+def _rel(p:Path)->str: return p.relative_to(ROOT/'ctp').as_posix()   # 'models.py', 'compress/store.py'
 UNSAFE_MODULES = {'pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'joblib', 'shelve', 'marshal'}
 
 def _dotted(node)->str:
@@ -48,7 +50,7 @@ def test_the_scanner_finds_unsafe_loads():
                 'AutoModel.from_pretrained(p, trust_remote_code=trust_remote_code)', 'np.load(f)']:
         assert not unsafe_loads(src), src
 
-@pytest.mark.parametrize('path', SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize('path', SOURCES, ids=_rel)
 def test_no_unsafe_load_in_ctp(path):
     assert not unsafe_loads(path.read_text()), unsafe_loads(path.read_text())
 
@@ -81,8 +83,10 @@ WRITES = {'write_text', 'write_bytes', 'savefig', 'save_file', 'save_pretrained'
 SHUTIL = {'copy', 'copy2', 'copyfile', 'move', 'copytree'}
 # writes that are not inside `with atomic_write(...)`, each with the reason it is still all-or-nothing
 NOT_ATOMIC_OK = {
-    ('compress.py', '_to_bnb'): 'a throwaway TemporaryDirectory, read back at once',
-    ('compress.py', 'save_compressed'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',
+    ('compress/bnb.py', 'to_bnb'): 'a throwaway TemporaryDirectory, read back at once',
+    ('compress/store.py', 'save_compressed'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',
+    ('compress/store.py', '_save_bnb'): "save_compressed's bitsandbytes save, into its mkdtemp folder (renamed whole with os.replace)",
+    ('compress/llmc.py', 'save_packed'): "save_compressed's compressed-tensors save, into its mkdtemp folder (renamed whole with os.replace)",
     ('models.py', 'embedded_model_dir'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',
     ('docs.py', 'nb_markdown'): 'the docs build staging folder, rebuilt from scratch on every build',
     ('docs.py', 'build_docs'): 'the docs build staging folder, rebuilt from scratch on every build',
@@ -114,5 +118,5 @@ def test_every_result_file_is_written_atomically():
     assert write_sites("def f(p):\n    p.write_text('x')") == {('f', 'write_text')}          # the scan can fail
     assert write_sites("def f(p):\n    with atomic_write(p) as t: t.write_text('x')") == set()
     assert write_sites("def g(p):\n    with open(p, 'w') as f: f.write('x')") == {('g', 'open')}
-    bad = {(p.name, fn, call) for p in SOURCES for fn, call in write_sites(p.read_text()) if (p.name, fn) not in NOT_ATOMIC_OK}
+    bad = {(_rel(p), fn, call) for p in SOURCES for fn, call in write_sites(p.read_text()) if (_rel(p), fn) not in NOT_ATOMIC_OK}
     assert not bad, bad
