@@ -46,6 +46,7 @@ def check_choice(what:str, # what the value is, e.g. 'corpus'
         raise err(f"unknown {what} {_fmt(value)}; allowed: {', '.join(map(str, allowed))}")
     return value
 
+# %% ../nbs/00_core.ipynb #f70c3301
 def check_range(what:str, # what the value is, e.g. 'lr'
                 value,    # the number given
                 lo=None,  # smallest allowed value (None: no bound)
@@ -90,6 +91,7 @@ def get_device(device:str|torch.device|None='auto' # 'auto', 'cpu', 'cuda', 'cud
         raise ConfigError(f"device {_fmt(device)} asked for, but no CUDA device is available; allowed here: auto, cpu")
     return d
 
+# %% ../nbs/00_core.ipynb #671b1f01
 def get_dtype(dtype:str|torch.dtype|None='auto', # 'auto', 'fp32', 'fp16', 'bf16' or a torch.dtype
               device:str|torch.device|None='auto' # the device the dtype is for (used by 'auto')
              )->torch.dtype:
@@ -110,6 +112,7 @@ def ctp_home(*parts:str # sub-folders to append
     p.mkdir(parents=True, exist_ok=True)
     return p
 
+# %% ../nbs/00_core.ipynb #92b5f801
 def offline(on:bool=True # True: never reach the Hugging Face hub; False: allow it again
            ):
     "Set (or clear) the Hugging Face offline switches for this process."
@@ -138,6 +141,7 @@ def atomic_write(path:str|Path # the file to write
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
 
+# %% ../nbs/00_core.ipynb #07ebdd01
 def _jsonable(o):
     if isinstance(o, Path): return str(o)
     if isinstance(o, (np.integer,)): return int(o)
@@ -154,6 +158,7 @@ def save_json(obj, # anything JSON can hold (dataclasses, paths, tensors are con
     with atomic_write(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=_jsonable) + '\n')
     return Path(path)
 
+# %% ../nbs/00_core.ipynb #07ebdd02
 def load_json(path:str|Path # a JSON file written by `save_json`
              ):
     "Read a JSON file, raising `ConfigError` with the path if it is missing or not JSON."

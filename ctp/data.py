@@ -368,6 +368,7 @@ class Question:
     answers:list[str]   # accepted answers (aliases), the main one first
     source:str          # which set it came from, e.g. 'triviaqa'
 
+# %% ../nbs/02_data.ipynb #53b80c01
 QUESTION_SETS = {'triviaqa': 'TriviaQA rc.wikipedia.nocontext validation (7993)', 'nq_open': 'NQ-open validation (3610)'}
 PAPER_QUESTIONS = ["Where is Long Beach?", "Where is Tulsa, Oklahoma?", "What is Asparagus?"]
 
