@@ -93,14 +93,14 @@ def test_no_private_imports_across_modules():
 # --- (c) the import graph is the module map ----------------------------------------------------------------------------
 
 def module_map()->dict:
-    "The module map of the docs (the table under '## The module map' in nbs/index.ipynb): module -> the modules it may import, in table order."
+    "The module map of the docs (the table under '## The module map' in nbs/index.ipynb): module -> the modules it may import, in table order (`ctp.` left off)."
     cells = json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells']
     src = next(''.join(c['source']) for c in cells if ''.join(c['source']).startswith('## The module map'))
     out = {}
     for line in src.splitlines():
         cols = [c.strip() for c in line.strip().strip('|').split('|')]
-        if len(cols) != 3 or not re.fullmatch(r'`\w+`', cols[0]): continue
-        out[cols[0].strip('`')] = [] if cols[2] == 'nothing' else re.findall(r'`(\w+)`', cols[2])
+        if len(cols) != 3 or not re.fullmatch(r'`ctp\.\w+`', cols[0]): continue
+        out[cols[0].strip('`')[4:]] = [] if cols[2] == 'nothing' else re.findall(r'`ctp\.(\w+)`', cols[2])
     return out
 
 def import_graph()->dict:
