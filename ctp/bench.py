@@ -181,6 +181,41 @@ def train_variants(model,                 # the frozen causal LM
     return fns
 
 # %% ../nbs/10_bench.ipynb #5230244b
+def _batch_and_prompt(model, batch:int, seq_len:int, n_tokens:int, data, seed:int):
+    "The batch (from `data`, or random ids) on the model's device, and a prompt of vocabulary rows."
+    dev = model.get_input_embeddings().weight.device
+    g = torch.Generator().manual_seed(seed)
+    if data is None: x = torch.randint(0, model.config.vocab_size, (batch, seq_len), generator=g)
+    else:
+        if len(data) < batch or data.shape[1] < seq_len: raise DataError(f"data of shape {tuple(data.shape)} is too small for a batch of {batch} x {seq_len}")
+        x = data[torch.randperm(len(data), generator=g)[:batch], :seq_len]
+    emb = model.get_input_embeddings().weight
+    prompt = emb[torch.randperm(emb.shape[0], generator=g)[:n_tokens].to(dev)].detach().float().clone()   # vocabulary init
+    return x.to(dev), prompt
+
+def _ratios(secs:dict, med:dict, last:dict)->dict:
+    "Speed-ups against PEFT (with their per-round range) and against ctp plain; fast against plain in loss and gradient."
+    out = {}
+    if 'peft' in med:
+        out['speedup_vs_peft'] = {k: round(med['peft'] / v, 3) for k, v in med.items()}
+        out['speedup_range'] = {k: round_range(secs['peft'], v) for k, v in secs.items()}   # per round: the same machine load
+    if 'ctp plain' in med: out['speedup_vs_plain'] = {k: round(med['ctp plain'] / v, 3) for k, v in med.items()}
+    if 'ctp plain' in last and 'ctp fast' in last:
+        out['fast_vs_plain'] = dict(loss_diff=abs(last['ctp fast'][0] - last['ctp plain'][0]),
+                                    grad_max_diff=float((last['ctp fast'][1] - last['ctp plain'][1]).abs().max()),
+                                    grad_max=float(last['ctp plain'][1].abs().max()))
+    return out
+
+def _flop_rates(fl:dict, secs:dict, med:dict, mm, mm_fl)->dict:
+    "FLOPs, FLOP rates, and with the matmul rounds (`mm`, of `mm_fl` FLOPs) each step's share of the matmul rate per round."
+    out = dict(flops=fl, flop_rate={k: round(v / med[k], 1) for k, v in fl.items()})
+    if mm:
+        out['matmul_flops_rounds'] = [round(mm_fl / t, 1) for t in mm]
+        share = {k: [(v / t) / (mm_fl / m) for t, m in zip(secs[k], mm)] for k, v in fl.items()}   # per round
+        out['flop_share'] = {k: round(median(s), 3) for k, s in share.items()}
+        out['flop_share_range'] = {k: (round(min(s), 3), round(max(s), 3)) for k, s in share.items()}
+    return out
+
 def bench_training(model,                # the frozen causal LM
                    batch:int=4,          # rows per step
                    seq_len:int=256,      # tokens per row
@@ -194,14 +229,7 @@ def bench_training(model,                # the frozen causal LM
                    seed:int=0)->dict:
     "Tokens/s of a training step for each variant, timed in alternation; medians, ratios to PEFT, FLOP rates."
     dev = model.get_input_embeddings().weight.device
-    g = torch.Generator().manual_seed(seed)
-    if data is None: x = torch.randint(0, model.config.vocab_size, (batch, seq_len), generator=g)
-    else:
-        if len(data) < batch or data.shape[1] < seq_len: raise DataError(f"data of shape {tuple(data.shape)} is too small for a batch of {batch} x {seq_len}")
-        x = data[torch.randperm(len(data), generator=g)[:batch], :seq_len]
-    x = x.to(dev)
-    emb = model.get_input_embeddings().weight
-    prompt = emb[torch.randperm(emb.shape[0], generator=g)[:n_tokens].to(dev)].detach().float().clone()   # vocabulary init
+    x, prompt = _batch_and_prompt(model, batch, seq_len, n_tokens, data, seed)
     if 'peft' in names:
         if peft_model is None: peft_model = peft_prompt_model(model, prompt)
         with torch.no_grad(): peft_model.prompt_encoder['default'].embedding.weight.copy_(prompt)
@@ -222,22 +250,8 @@ def bench_training(model,                # the frozen causal LM
     out = dict(batch=batch, seq_len=seq_len, n_tokens=n_tokens, repeats=repeats, seconds=secs,
                median_s={k: round(v, 5) for k, v in med.items()}, tokens_per_s={k: round(tok / v, 2) for k, v in med.items()},
                loss={k: round(v[0], 5) for k, v in last.items()})
-    if 'peft' in med:
-        out['speedup_vs_peft'] = {k: round(med['peft'] / v, 3) for k, v in med.items()}
-        out['speedup_range'] = {k: round_range(secs['peft'], v) for k, v in secs.items()}   # per round: the same machine load
-    if 'ctp plain' in med: out['speedup_vs_plain'] = {k: round(med['ctp plain'] / v, 3) for k, v in med.items()}
-    if 'ctp plain' in last and 'ctp fast' in last:
-        out['fast_vs_plain'] = dict(loss_diff=abs(last['ctp fast'][0] - last['ctp plain'][0]),
-                                    grad_max_diff=float((last['ctp fast'][1] - last['ctp plain'][1]).abs().max()),
-                                    grad_max=float(last['ctp plain'][1].abs().max()))
-    if fl:
-        out['flops'] = fl
-        out['flop_rate'] = {k: round(v / med[k], 1) for k, v in fl.items()}
-    if fl and mm:
-        out['matmul_flops_rounds'] = [round(mm_fl / t, 1) for t in mm]
-        share = {k: [(v / t) / (mm_fl / m) for t, m in zip(secs[k], mm)] for k, v in fl.items()}   # per round
-        out['flop_share'] = {k: round(median(s), 3) for k, s in share.items()}
-        out['flop_share_range'] = {k: (round(min(s), 3), round(max(s), 3)) for k, s in share.items()}
+    out.update(_ratios(secs, med, last))
+    if fl: out.update(_flop_rates(fl, secs, med, mm, mm_fl if mm else None))
     return out
 
 # %% ../nbs/10_bench.ipynb #7642e169
@@ -365,17 +379,25 @@ def step_memories(model_name:str,  # a `bench_model` name
     for m in methods: check_choice('method', m, VARIANTS)
     if get_device(device).type == 'cuda':
         model = model if model is not None else bench_model(model_name, device, dtype)[0]
-        out = []
-        for m in methods:
-            step = _step_for(model, m, batch, seq_len, n_tokens, peft_model)
-            gc.collect(); torch.cuda.empty_cache(); torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
-            step(); torch.cuda.synchronize()
-            peak = torch.cuda.max_memory_allocated()
-            del step; gc.collect(); torch.cuda.empty_cache()
-            out.append(dict(method=m, batch=batch, seq_len=seq_len, step_mib=round((peak - base) / 2**20, 1),
-                            how='torch.cuda.max_memory_allocated during the step minus memory_allocated before it'))
-        return out
+        return _cuda_memories(model, methods, batch, seq_len, n_tokens, peft_model)
+    return _cpu_memories(model_name, methods, batch, seq_len, n_tokens, dtype, threads)
+
+def _cuda_memories(model, methods, batch, seq_len, n_tokens, peft_model)->list[dict]:
+    "Each method's step memory on a GPU: torch's allocator peak during the step above what was allocated before it."
+    out = []
+    for m in methods:
+        step = _step_for(model, m, batch, seq_len, n_tokens, peft_model)
+        gc.collect(); torch.cuda.empty_cache(); torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats(); base = torch.cuda.memory_allocated()
+        step(); torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated()
+        del step; gc.collect(); torch.cuda.empty_cache()
+        out.append(dict(method=m, batch=batch, seq_len=seq_len, step_mib=round((peak - base) / 2**20, 1),
+                        how='torch.cuda.max_memory_allocated during the step minus memory_allocated before it'))
+    return out
+
+def _cpu_memories(model_name, methods, batch, seq_len, n_tokens, dtype, threads)->list[dict]:
+    "Each method's step memory on a CPU: a fresh process per method (`_memory_child`), run side by side."
     procs = []                       # memory does not depend on timing: the children run side by side
     for m in methods:
         spec = json.dumps(dict(model=model_name, method=m, batch=batch, seq_len=seq_len, n_tokens=n_tokens, dtype=dtype, threads=threads))
