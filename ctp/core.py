@@ -17,16 +17,28 @@ __all__ = ['DTYPES', 'CTPError', 'ConfigError', 'ModelError', 'DataError', 'Prom
 # %% ../nbs/00_core.ipynb #21b3e1e2
 class CTPError(Exception):
     "Base class of every error ctp raises on purpose; its message names the bad value and what is allowed."
+
+# %% ../nbs/00_core.ipynb #21b3e101
 class ConfigError(CTPError, ValueError):
     "A bad argument or setting."
+
+# %% ../nbs/00_core.ipynb #21b3e102
 class ModelError(CTPError, ValueError):
     "A model that cannot be found, loaded or used."
+
+# %% ../nbs/00_core.ipynb #21b3e103
 class DataError(CTPError, ValueError):
     "A corpus, task or text that cannot be found or used."
+
+# %% ../nbs/00_core.ipynb #21b3e104
 class PromptFileError(CTPError, ValueError):
     "A prompt or checkpoint file that is missing, corrupt or made for another model."
+
+# %% ../nbs/00_core.ipynb #21b3e105
 class CompressionError(CTPError, ValueError):
     "A compression level that is malformed or cannot be applied to this model."
+
+# %% ../nbs/00_core.ipynb #21b3e106
 class TrainingError(CTPError, RuntimeError):
     "Training that cannot go on (for example a loss that became NaN)."
 
