@@ -16,10 +16,12 @@ from tqdm.auto import tqdm
 from .core import *
 
 # %% auto #0
-__all__ = ['INITS', 'CKPT_JSON', 'SAME_RESULT', 'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed', 'fit']
+__all__ = ['INITS', 'OBJECTIVES', 'CKPT_JSON', 'SAME_RESULT', 'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed',
+           'fit']
 
 # %% ../nbs/05a_train.ipynb #bd385518
-INITS = ('vocab', 'sample', 'text', 'random')   # the prompt initialisations (made by ctp.soft_prompt's SoftPrompt.init_from)
+INITS = ('vocab', 'sample', 'text', 'random', 'corpus')   # the prompt initialisations (made by ctp.soft_prompt's SoftPrompt.init_from)
+OBJECTIVES = ('lm', 'kd', 'mix')   # what a step minimises: next-token loss, distillation from the dense model, or a mix (ctp.distill)
 
 def _lr_factor(step, warmup, steps):
     if step < warmup: return (step + 1) / (warmup + 1)
@@ -29,7 +31,7 @@ def _lr_factor(step, warmup, steps):
 class TrainConfig:
     "Settings of a soft-prompt (or LoRA) training run; the defaults are the paper's recipe scaled to ~15 CPU minutes."
     n_tokens:int=100        # soft tokens (paper: 100)
-    init:str='vocab'        # prompt initialisation: vocab, sample, text, random (paper: vocab)
+    init:str='vocab'        # prompt initialisation: vocab, sample, text, random, corpus (paper: vocab)
     lr:float=1e-2           # peak AdamW learning rate (paper: 1e-3 over 30,000 steps)
     weight_decay:float=1e-5 # AdamW weight decay (paper: 1e-5)
     warmup:int=10           # linear warm-up steps (paper: 500)
@@ -42,9 +44,13 @@ class TrainConfig:
     seed:int=0              # seed of the data order (and of 'sample'/'random' inits)
     checkpoint_every:int=30 # steps between checkpoints (when a checkpoint folder is given)
     recompute:bool=False    # recompute activations in the backward pass: far less memory on long blocks, ~1/3 more time
+    objective:str='lm'      # 'lm' (next-token loss, the paper's), 'kd' (distillation from the dense model) or 'mix'
+    kd_weight:float=0.5     # objective 'mix': the loss is (1 - kd_weight) * LM + kd_weight * KD
+    temperature:float=1.0   # distillation temperature T (the KD term is scaled by T^2)
+    kd_topk:int=64          # teacher probabilities kept per position (the rest as one bucket); 0: the full vocabulary
 
     def __post_init__(self):
-        for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every'):
+        for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every', 'kd_topk'):
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or int(v) != v:
                 raise ConfigError(f"{k} must be a whole number, got {v!r}")
@@ -64,6 +70,10 @@ class TrainConfig:
         check_range('checkpoint_every', self.checkpoint_every, 1)
         if not isinstance(self.recompute, (bool, np.bool_)): raise ConfigError(f"recompute must be True or False, got {self.recompute!r}")
         self.recompute = bool(self.recompute)
+        check_choice('objective', self.objective, OBJECTIVES)
+        check_range('kd_weight', self.kd_weight, 0, 1)
+        check_range('temperature', self.temperature, 0, 100, lo_open=True)
+        check_range('kd_topk', self.kd_topk, 0, 10_000_000)
 
     def lr_at(self, step:int)->float:
         "Learning rate of optimizer step `step` (0-based): linear warm-up, then linear decay towards 0."
@@ -187,7 +197,8 @@ def _check_checkpoint(ck:_Checkpoints, js:dict, params:dict):
     where = f"checkpoint in {str(ck.folder)!r}"
     if js['kind'] != ck.kind: raise PromptFileError(f"{where} is from a {js['kind']} run, not a {ck.kind} run")
     mine = dataclasses.asdict(ck.config)
-    diff = {k: (js['config'].get(k), v) for k, v in mine.items() if k not in SAME_RESULT and js['config'].get(k) != v}
+    saved = {**dataclasses.asdict(TrainConfig()), **js['config']}   # a setting added since the checkpoint was written: its default
+    diff = {k: (saved.get(k), v) for k, v in mine.items() if k not in SAME_RESULT and saved.get(k) != v}
     if diff: raise ConfigError(f"{where} was made with other settings "
                                f"({', '.join(f'{k}: {a!r} there, {b!r} now' for k, (a, b) in diff.items())}); "
                                f"use the same TrainConfig or another checkpoint folder")
