@@ -8,15 +8,16 @@ import contextlib, copy, warnings
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers.cache_utils import Cache, DynamicLayer
+from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 from .core import *
 from .models import model_name
 
 # %% auto #0
-__all__ = ['TRANSFORMERS_TESTED', 'PREFIX_ATTN', 'FAST_ARCHS', 'PAD_CAUSAL_MIN', 'prompt_embeds', 'max_context', 'sliding_window',
-           'check_context', 'input_embedding', 'prompt_for', 'position_ids_from_mask', 'forward_with_prompt',
-           'transformers_tested', 'PrefixCache', 'register_prefix_attention', 'lm_loss', 'prefix_reason',
-           'fast_path_reason', 'fast_lm_loss', 'PromptCache']
+__all__ = ['TRANSFORMERS_TESTED', 'PREFIX_ATTN', 'FAST_ARCHS', 'PAD_CAUSAL_MIN', 'prompt_embeds', 'is_deep', 'max_context',
+           'sliding_window', 'check_context', 'input_embedding', 'prompt_for', 'position_ids_from_mask',
+           'forward_with_prompt', 'transformers_tested', 'PrefixCache', 'kv_shape', 'prefix_kv',
+           'register_prefix_attention', 'lm_loss', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'PromptCache',
+           'prompt_kv', 'prompt_length', 'prompt_value']
 
 # %% ../nbs/02a_runtime.ipynb #56d4a74b
 def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
@@ -32,6 +33,13 @@ def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddi
     if p.dim() != 2 or p.shape[0] == 0 or not p.is_floating_point():
         raise ConfigError(f"prompt must be a non-empty float tensor of shape [P, H], got {p.dtype} of shape {tuple(p.shape)}")
     return p
+
+# %% ../nbs/02a_runtime.ipynb #8096e910
+def is_deep(prompt # anything passed as a prompt
+           )->bool:
+    "Whether `prompt` is a deep prompt: an object whose `layer_kv()` gives per-layer keys and values (or a DDP wrapper of one)."
+    m = prompt.module if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt
+    return callable(getattr(m, 'layer_kv', None))
 
 # %% ../nbs/02a_runtime.ipynb #c4cac699
 def max_context(model)->int|None:
@@ -112,7 +120,7 @@ def _check_ids(input_ids, attention_mask=None):
 def forward_with_prompt(model,                # a causal LM
                         input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
                         attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
-                        prompt=None,          # None, a [P, H] tensor of input embeddings or a module returning one
+                        prompt=None,          # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                         logits_to_keep:int=0, # return only the logits of the last this many positions (0: all T)
                         share_prefix:bool=False # run the prompt once and share its keys/values across the batch (same logits, less work)
                        )->torch.Tensor:
@@ -122,6 +130,13 @@ def forward_with_prompt(model,                # a causal LM
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     B, T = input_ids.shape
     K = T if not logits_to_keep else int(check_range('logits_to_keep', logits_to_keep, 0, T))
+    if is_deep(prompt):                   # keys and values at every layer: they are the cache, the text runs behind them
+        kv = prompt_kv(model, prompt)
+        P = kv[0][0].shape[2]
+        check_context(model, T, P)
+        full = torch.cat([mask.new_ones(B, P), mask], dim=1)
+        return model(input_ids=input_ids, attention_mask=full, position_ids=position_ids_from_mask(full)[:, P:],
+                     past_key_values=PrefixCache(kv, B), use_cache=True, logits_to_keep=K).logits[:, -K:]
     p = prompt_for(model, prompt)
     P = 0 if p is None else p.shape[0]
     check_context(model, T, P)
@@ -162,10 +177,39 @@ class _PrefixLayer(DynamicLayer):
 
 class PrefixCache(Cache):
     "A read-only cache: a prefix's keys and values shared (not copied) by `batch` rows; the text's are used, never stored."
-    def __init__(self, cache:Cache,  # the prefix's cache, batch 1 (e.g. from running the prompt with `use_cache=True`)
+    def __init__(self, cache,        # the prefix's cache, batch 1 (e.g. from running the prompt with `use_cache=True`), or its per-layer (keys, values)
                  batch:int=1):       # rows that share it (an `expand`: no copy, gradients summed over the rows)
         transformers_tested(strict=True)
-        super().__init__(layers=[_PrefixLayer(l.keys.expand(batch, -1, -1, -1), l.values.expand(batch, -1, -1, -1)) for l in cache.layers])
+        pairs = [(l.keys, l.values) for l in cache.layers] if isinstance(cache, Cache) else list(cache)
+        super().__init__(layers=[_PrefixLayer(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in pairs])
+
+# %% ../nbs/02a_runtime.ipynb #3f238026
+def kv_shape(model # a causal LM
+            )->tuple[int, int, int]:
+    "`(layers, kv_heads, head_dim)`: what the model's cache holds for each prompt position, from its config."
+    c = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
+    heads = c.num_attention_heads
+    return int(c.num_hidden_layers), int(getattr(c, 'num_key_value_heads', None) or heads), int(getattr(c, 'head_dim', None) or c.hidden_size // heads)
+
+# %% ../nbs/02a_runtime.ipynb #6ebcde62
+def prefix_kv(model,  # a causal LM (or its base model)
+              prompt  # a [P, H] tensor of input embeddings (or a module returning one), or token ids [P] of a text
+             )->list[tuple[torch.Tensor, torch.Tensor]]:
+    "The per-layer `(keys, values)` `[1, kv_heads, P, head_dim]` that a shallow prompt or a text leaves in the cache (gradients kept)."
+    base = getattr(model, 'base_model', model)
+    kv = DynamicCache(config=base.config)
+    if isinstance(prompt, torch.Tensor) and not prompt.is_floating_point():
+        ids = prompt.reshape(-1).long()[None].to(_device(model))
+        if not ids.shape[1]: raise ConfigError("prefix_kv needs a text of at least one token, got none")
+        base(input_ids=ids, attention_mask=torch.ones_like(ids), position_ids=torch.arange(ids.shape[1], device=ids.device)[None],
+             past_key_values=kv, use_cache=True)
+    else:
+        p = prompt_for(model, prompt)
+        if p is None: raise ConfigError("prefix_kv needs a prompt, got None")
+        P = p.shape[0]
+        base(inputs_embeds=p[None], attention_mask=torch.ones(1, P, dtype=torch.long, device=p.device),
+             position_ids=torch.arange(P, device=p.device)[None], past_key_values=kv, use_cache=True)
+    return [(l.keys, l.values) for l in kv.layers]
 
 # %% ../nbs/02a_runtime.ipynb #ec710648
 PREFIX_ATTN = 'ctp_prefix_sdpa'   # the name the padded causal kernel is registered under
@@ -270,11 +314,10 @@ def fast_path_reason(model # a causal LM
 PAD_CAUSAL_MIN = 768   # text tokens from which the prompt's keys are attended with a padded causal kernel (CPU; 1 on a GPU)
 
 def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False, padded_attn:bool|None=None):
-    "Last hidden states [B, T, H] of the text, its prompt `p` [P, H] run once and its keys/values shared by every row."
-    from transformers.cache_utils import DynamicCache
-    B, P = input_ids.shape[0], p.shape[0]
-    kv = DynamicCache(config=base.config)
-    base(inputs_embeds=p[None], attention_mask=full[:1, :P], position_ids=pos[:1, :P], past_key_values=kv, use_cache=True)
+    "Last hidden states [B, T, H] of the text, its prompt `p` [P, H] run once (or a deep prompt's per-layer keys/values) and shared by every row."
+    B = input_ids.shape[0]
+    kv = p if isinstance(p, list) else prefix_kv(base, p)   # a deep prompt's pairs as they are; a shallow prompt run once
+    P = kv[0][0].shape[2]
     kv = PrefixCache(kv, B)                      # the text's keys are used, not stored: the cache stays the prompt's
     T = input_ids.shape[1]
     if padded_attn is None: padded_attn = T >= (1 if input_ids.device.type == 'cuda' else PAD_CAUSAL_MIN)
@@ -318,7 +361,7 @@ class _FusedNLL(torch.autograd.Function):
 def fast_lm_loss(model,                  # a causal LM (weights frozen when training)
                  input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
                  attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
-                 prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
+                 prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                  share_prefix:bool=True, # run the prompt once per batch and share its keys/values across rows
                  chunk:int=512,          # targets per chunk of the fused head + loss (0: plain head and cross-entropy)
                  checkpoint:bool=False,  # recompute each layer's activations in the backward pass: less memory, ~1/3 more work
@@ -332,13 +375,14 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     dev = _device(model)
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     B, T = input_ids.shape
-    p = prompt_for(model, prompt)
-    P = 0 if p is None else p.shape[0]
+    deep = is_deep(prompt)
+    p = prompt_kv(model, prompt) if deep else prompt_for(model, prompt)
+    P = 0 if p is None else (p[0][0].shape[2] if deep else p.shape[0])
     check_context(model, T, P)
     base = model.base_model
     full = torch.cat([mask.new_ones(B, P), mask], dim=1)
     pos = position_ids_from_mask(full)
-    if P and share_prefix: h = _prefix_hidden(base, p, input_ids, full, pos, checkpoint, padded_attn)
+    if P and (share_prefix or deep): h = _prefix_hidden(base, p, input_ids, full, pos, checkpoint, padded_attn)
     else:
         e = input_embedding(model)(input_ids)
         if P: e = torch.cat([p[None].expand(B, -1, -1), e], dim=1)
@@ -354,13 +398,18 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
 class PromptCache:
     "A prompt's (or any shared prefix's) keys and values, computed once and reused by every generation request."
     def __init__(self, model,   # a causal LM
-                 prompt):       # a SoftPrompt, a [P, H] tensor or a module returning one; or token ids [L] of a text prefix
+                 prompt):       # a SoftPrompt, a [P, H] tensor or a module returning one, a deep prompt; or token ids [L] of a text prefix
         emb = input_embedding(model)
         if isinstance(prompt, torch.Tensor) and not prompt.is_floating_point():
             ids = prompt.reshape(-1).long()
             if not len(ids): raise ConfigError("PromptCache needs a prefix of at least one token, got none")
             self.model, self.n_tokens = model, len(ids)
             with torch.no_grad(): self.kv = model(input_ids=ids[None].to(emb.weight.device), use_cache=True).past_key_values
+            return
+        if is_deep(prompt):                       # a deep prompt's keys and values are the cache: nothing to run
+            kv = prompt_kv(model, prompt)
+            self.model, self.n_tokens, self.kv = model, kv[0][0].shape[2], DynamicCache(config=model.config)
+            for i, (k, v) in enumerate(kv): self.kv.update(k.detach().clone(), v.detach().clone(), i)
             return
         p = prompt_embeds(prompt)
         if p is None: raise ConfigError("PromptCache needs a prompt, got None")
@@ -423,3 +472,38 @@ class PromptCache:
                                 pad_token_id=tokenizer.pad_token_id, **gen_kwargs)
         ans = [tokenizer.decode(o, skip_special_tokens=True, clean_up_tokenization_spaces=False) for o in out]
         return ans[0] if single else ans
+
+# %% ../nbs/02a_runtime.ipynb #15c78c8c
+def prompt_kv(model,  # a causal LM
+              prompt  # a deep prompt (see `is_deep`)
+             )->list[tuple[torch.Tensor, torch.Tensor]]:
+    "A deep prompt's per-layer `(keys, values)` `[1, kv_heads, P, head_dim]`, checked against the model's cache and cast to its dtype and device."
+    r = prefix_reason(model)
+    if r is not None: raise ConfigError(f"a deep prompt's keys and values go straight into the model's cache, which ctp cannot do here: {r}")
+    kv = list(prompt() if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt.layer_kv())
+    L, h, d = kv_shape(model)
+    if len(kv) != L: raise ConfigError(f"the deep prompt has keys and values for {len(kv)} layers; {model_name(model)!r} has {L}")
+    w, out = input_embedding(model).weight, []
+    for i, (k, v) in enumerate(kv):
+        if k.dim() == 3: k, v = k[None], v[None]
+        if k.shape != v.shape or k.dim() != 4 or k.shape[0] != 1 or tuple(k.shape[1::2]) != (h, d) or k.shape[2] != kv[0][0].shape[-2] or not k.shape[2]:
+            raise ConfigError(f"deep prompt layer {i} holds keys {tuple(k.shape)} and values {tuple(v.shape)}; "
+                              f"{model_name(model)!r} caches [1, {h}, P, {d}] at each of its {L} layers (P >= 1, the same in every layer)")
+        out.append((k.to(device=w.device, dtype=w.dtype), v.to(device=w.device, dtype=w.dtype)))
+    return out
+
+# %% ../nbs/02a_runtime.ipynb #918bf06c
+def prompt_length(prompt # None, a [P, H] tensor or a module returning one, or a deep prompt
+                 )->int:
+    "The prompt's number of positions P (0 for None)."
+    if prompt is None: return 0
+    if is_deep(prompt):
+        kv = prompt() if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt.layer_kv()
+        return int(kv[0][0].shape[-2])
+    return int(prompt_embeds(prompt).shape[0])
+
+# %% ../nbs/02a_runtime.ipynb #5cec2a97
+def prompt_value(prompt # None, a [P, H] tensor or a module returning one, or a deep prompt
+                )->object:
+    "What a caller holds on to while it scores many batches: the `[P, H]` embeddings, a deep prompt itself, or None."
+    return prompt if is_deep(prompt) else prompt_embeds(prompt)
