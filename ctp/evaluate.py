@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .models import model_name, model_record
 from .data import Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
-from .runtime import (prompt_embeds, prompt_for, input_embedding, max_context, check_context, forward_with_prompt,
+from .runtime import (prompt_embeds, prompt_for, prompt_value, prompt_length, is_deep, input_embedding, max_context, check_context, forward_with_prompt,
                          lm_loss, prefix_reason, PromptCache)
 
 # %% auto #0
@@ -21,7 +21,7 @@ __all__ = ['CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikel
 # %% ../nbs/03_evaluate.ipynb #0ead6017
 def perplexity(model,               # a causal LM
                blocks:torch.Tensor, # [n, T] token ids, non-overlapping blocks (e.g. from `ctp.data.token_blocks`)
-               prompt=None,         # None, a [P, H] tensor of input embeddings or a module returning one
+               prompt=None,         # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                batch_size:int=4,    # blocks per forward pass
                desc:str='perplexity' # label of the progress bar
               )->float:
@@ -31,8 +31,8 @@ def perplexity(model,               # a causal LM
         raise ConfigError(f"blocks must be an integer tensor [n, T] with n >= 1 and T >= 2, got {got}")
     batch_size = int(check_range('batch_size', batch_size, 1))
     with torch.no_grad():
-        p = prompt_embeds(prompt)
-        check_context(model, blocks.shape[1], 0 if p is None else p.shape[0])
+        p = prompt_value(prompt)
+        check_context(model, blocks.shape[1], prompt_length(p))
         tot, cnt = 0.0, 0
         for i in tqdm(range(0, len(blocks), batch_size), desc=desc, disable=None, leave=False):
             nll, c = lm_loss(model, blocks[i:i+batch_size], prompt=p, fast=p is not None)   # fast: the prompt run once per batch
@@ -46,14 +46,14 @@ def corpus_perplexity(model,            # a causal LM
                       split:str='test', # 'train', 'valid' or 'test'
                       seq_len:int=512,  # tokens per block
                       max_blocks:int|None=None, # score at most this many blocks (None: all)
-                      prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one
+                      prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                       batch_size:int=4, # blocks per forward pass
                       bos:bool|None=None # blocks led by bos; None: as the tokenizer does (`ctp.data.uses_bos`)
                      )->float:
     "Perplexity of the model on non-overlapping `seq_len`-token blocks of a corpus split."
     seq_len = int(check_range('seq_len', seq_len, 2))
-    p = prompt_embeds(prompt)
-    check_context(model, seq_len, 0 if p is None else p.shape[0])
+    p = prompt_value(prompt)
+    check_context(model, seq_len, prompt_length(p))
     blocks = token_blocks(tokenizer, load_corpus(corpus, split), seq_len=seq_len, max_blocks=max_blocks, bos=bos)
     return perplexity(model, blocks, prompt=p, batch_size=batch_size, desc=f'{corpus}/{split}')
 
@@ -78,7 +78,7 @@ def encode_pair(tokenizer,        # a tokenizer
 def loglikelihood(model,           # a causal LM
                   tokenizer,       # its tokenizer
                   requests:list,   # (context, continuation) string pairs
-                  prompt=None,     # None, a [P, H] tensor of input embeddings or a module returning one
+                  prompt=None,     # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                   batch_size:int=8, # requests per forward pass
                   desc:str='loglikelihood', # label of the progress bar
                   bos:bool|None=None # lead each context with bos; None: as the tokenizer does
@@ -95,8 +95,8 @@ def loglikelihood(model,           # a causal LM
     out = [None] * len(enc)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with torch.no_grad():
-        p = prompt_embeds(prompt)
-        P = 0 if p is None else p.shape[0]
+        p = prompt_value(prompt)
+        P = prompt_length(p)
         room = (max_context(model) or 10**9) - P            # lm-eval truncates long inputs from the left
         if room < 1: raise ConfigError(f"prompt length {P} leaves no room in the model's context of {max_context(model)} tokens")
         long = [i for i, (_, cont) in enumerate(enc) if len(cont) > room]
@@ -132,7 +132,7 @@ def zero_shot(model,            # a causal LM
               tokenizer,        # its tokenizer
               task,             # a task name from `ctp.data.TASKS`, or a list of `Example`s
               n:int|None=None,  # score the first n examples of the task's fixed shuffled order (None: all)
-              prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one
+              prompt=None,      # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
               batch_size:int=8, # requests per forward pass
               seed:int=0,       # seed of the task's example order
               items:bool=False, # also return which questions were right: `correct` (and `correct_norm`) as '0101...'
@@ -188,7 +188,7 @@ def _chat_ids(tokenizer, question_or_messages, chat:bool)->torch.Tensor:
 def generate(model,                 # a causal LM
              tokenizer,             # its tokenizer
              question_or_messages,  # a question (str) or a list of chat messages ({'role', 'content'} dicts)
-             prompt=None,           # None, a [P, H] tensor of input embeddings or a module returning one
+             prompt=None,           # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
              max_new_tokens:int=64, # most tokens to generate
              chat:bool=True         # wrap in the tokenizer's chat template (False: plain text)
             )->str:
@@ -198,12 +198,12 @@ def generate(model,                 # a causal LM
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     kw = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, temperature=None, top_p=None, top_k=None)
     with torch.no_grad():
-        p = prompt_for(model, prompt)
-        P = 0 if p is None else p.shape[0]
+        p = prompt if is_deep(prompt) else prompt_for(model, prompt)
+        P = prompt_length(p)
         check_context(model, ids.shape[1] + max_new_tokens, P)
         if p is None:
             new = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **kw)[0, ids.shape[1]:]
-        elif prefix_reason(model) is None:                  # the prompt's keys/values once, then greedy decoding behind them
+        elif is_deep(p) or prefix_reason(model) is None:  # (a deep prompt always: its keys/values are the cache)                  # the prompt's keys/values once, then greedy decoding behind them
             new = PromptCache(model, p).generate_ids(ids, **kw)[0]
         else:                                               # prepend it where the cache cannot hold all of it (e.g. a sliding window)
             emb = torch.cat([p[None], input_embedding(model)(ids)], 1)
@@ -218,7 +218,7 @@ def evaluate_suite(model,                 # a causal LM
                    tasks=tuple(TASKS),    # zero-shot tasks
                    n:int|None=200,        # questions per task (a fixed subset; None: all)
                    seq_len:int=512,       # tokens per perplexity block
-                   prompt=None,           # None, a [P, H] tensor of input embeddings or a module returning one
+                   prompt=None,           # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                    max_blocks:int|None=None, # at most this many test blocks per corpus (None: all)
                    batch_size:int=4,      # blocks per forward pass (zero-shot uses twice as many requests)
                    seed:int=0,            # which subset of questions
@@ -227,9 +227,9 @@ def evaluate_suite(model,                 # a causal LM
     "Perplexity on each corpus's test split and zero-shot accuracy on each task, with sizes and timings."
     for c in corpora: check_choice('corpus', c, CORPORA, DataError)
     for t in tasks: check_choice('task', t, TASKS, DataError)
-    p = prompt_embeds(prompt)
-    if p is not None: p = p.detach()
-    P = 0 if p is None else p.shape[0]
+    p = prompt_value(prompt)
+    if p is not None and not is_deep(p): p = p.detach()
+    P = prompt_length(p)
     check_context(model, seq_len, P)
     res = dict(model=model_name(model), note=model_record(model).note, prompt_tokens=P,
                seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, bos=uses_bos(tokenizer, bos), perplexity={}, zero_shot={})

@@ -15,7 +15,7 @@ from safetensors.torch import save_file, load_file, safe_open
 from .core import *
 from .models import model_name
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
-from .runtime import prompt_embeds, forward_with_prompt, lm_loss
+from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv
 from .evaluate import perplexity
 
 # %% auto #0
@@ -100,28 +100,38 @@ class SoftPrompt(nn.Module):
         return cls(n_tokens, int(W.shape[1]), dt, x, meta)
 
 # %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
+def _rebuilt(prompt, tensors:dict, meta:dict):
+    "A copy of `prompt` on the CPU holding `tensors` (parameter name -> values) and `meta`."
+    q = copy.deepcopy(prompt).cpu()
+    with torch.no_grad():
+        for k, p in q.named_parameters(): p.copy_(tensors[k])
+    q.meta = meta
+    return q
+
 def train_prompt(model,                # a causal LM, compressed or not; its weights stay frozen
                  train_blocks:torch.Tensor, # [n, T] token ids to train on (T >= config.seq_len)
                  valid_blocks:torch.Tensor, # [m, T] held-out token ids for the validation perplexity
                  config:TrainConfig|None=None, # settings; None: the scaled paper defaults
-                 prompt:SoftPrompt|None=None,  # the starting prompt; None: SoftPrompt.init_from(model, ..., how=config.init)
+                 prompt:SoftPrompt|None=None,  # the starting prompt, shallow or deep (`ctp.deep.DeepPrompt`); None: SoftPrompt.init_from(model, ..., how=config.init)
                  checkpoint_dir:str|Path|None=None, # folder for checkpoints; a run found there is resumed
                  level=None,           # the compression level trained on (recorded in the prompt)
                  tokenizer=None,       # recorded as a fingerprint in the prompt (and needed for init='text')
                  data:str='',          # a description of the training data (recorded)
                  on_step=None,         # called as on_step(step, loss) after each step
                 )->TrainResult:
-    "Train a soft prompt on a frozen model; returns the prompt with the best validation perplexity and the curves."
+    "Train a soft prompt (shallow or deep) on a frozen model; returns the prompt with the best validation perplexity and the curves."
     config = config or TrainConfig()
     if prompt is None:
         if config.init == 'text': raise ConfigError("init='text' needs a text: make the prompt with SoftPrompt.init_from(model, tokenizer, how='text', text=...) and pass it as prompt=")
         prompt = SoftPrompt.init_from(model, tokenizer, config.n_tokens, how=config.init, seed=config.seed)
-    if not isinstance(prompt, SoftPrompt): raise ConfigError(f"prompt must be a SoftPrompt, got {type(prompt).__name__}")
+    deep = is_deep(prompt)                       # keys and values at every layer (ctp.deep), trained the same way
+    if not (isinstance(prompt, SoftPrompt) or deep): raise ConfigError(f"prompt must be a SoftPrompt or a deep prompt, got {type(prompt).__name__}")
     if prompt.n_tokens != config.n_tokens:
         raise ConfigError(f"the prompt has {prompt.n_tokens} tokens but config.n_tokens is {config.n_tokens}; make them agree")
-    if prompt.hidden != model_width(model):
+    if deep: prompt_kv(model, prompt)            # refuses a deep prompt shaped for another model's cache
+    elif prompt.hidden != model_width(model):
         raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
-    if not torch.isfinite(prompt.weight).all(): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
+    if not all(torch.isfinite(p).all() for p in prompt.parameters()): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
     dev = _embedding(model).weight.device
     prompt = copy.deepcopy(prompt).to(dev)
     rank, world = init_distributed()
@@ -130,12 +140,13 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
-    try: res = fit(model, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt',
-                   checkpoint_dir, on_step, desc='prompt')
+    params = dict(prompt.named_parameters()) if deep else {'prompt': prompt.weight}
+    kind = 'deep-prompt' if deep else 'prompt'   # a checkpoint resumes only a run of its own kind
+    try: res = fit(model, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, kind, checkpoint_dir, on_step, desc=kind)
     except TrainingError as e:
         if hasattr(e, 'best'):   # hand back usable prompts: the best validated one and the last finite one
-            e.prompt = SoftPrompt(prompt.n_tokens, prompt.hidden, prompt.weight.dtype, e.best['prompt'].cpu(), dict(prompt.meta, best_step=e.best_step))
-            e.last_prompt = SoftPrompt(prompt.n_tokens, prompt.hidden, prompt.weight.dtype, e.params['prompt'].cpu(), dict(prompt.meta))
+            e.prompt = _rebuilt(prompt, e.best, dict(prompt.meta, best_step=e.best_step))
+            e.last_prompt = _rebuilt(prompt, e.params, dict(prompt.meta))
         raise
     prompt.meta.update(steps=config.steps, level=str(level) if level is not None else prompt.meta.get('level', ''),
                        data=data or prompt.meta.get('data', ''), best_valid_ppl=round(res.best_valid_ppl, 4), best_step=res.best_step)
@@ -165,6 +176,9 @@ def read_prompt_metadata(path:str|Path)->dict:
     try:
         with safe_open(str(p), 'pt') as f: md, keys = f.metadata() or {}, list(f.keys())
     except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"{str(p)!r} is not a safetensors file: {e}") from None
+    if md.get('format') == 'ctp.deep_prompt':   # ctp.deep's DEEP_FORMAT
+        raise PromptFileError(f"{str(p)!r} is a deep prompt (keys and values at every layer): load it with ctp.deep.load_deep_prompt, "
+                              f"or ctp.deep.load_any_prompt for either kind")
     if md.get('format') != PROMPT_FORMAT or 'prompt' not in keys:
         raise PromptFileError(f"{str(p)!r} is not a ctp prompt file (format {md.get('format')!r}, tensors {keys})")
     return {k: (int(v) if k in _INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
