@@ -14,9 +14,10 @@ from filelock import FileLock
 from .core import *
 from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
-from .runtime import lm_loss, prompt_embeds
+from .runtime import lm_loss, prompt_embeds, is_deep, kv_shape, prompt_kv
 from .evaluate import loglikelihood, perplexity, zero_shot
 from .soft_prompt import SoftPrompt, load_prompt, model_width, recovery, tokenizer_fingerprint
+from .deep import DeepPrompt, load_any_prompt
 from .train import TrainConfig, TrainResult, fit
 
 # %% auto #0
@@ -113,9 +114,11 @@ def zero_shot_items(model,            # a causal LM
 # %% ../nbs/07_transfer.ipynb #378f6742
 STORE_FORMAT = 'ctp.transfer'
 
-def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module returning one
+def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module returning one, or a deep prompt
                       )->str:
     "A short hash of a prompt's numbers ('' for no prompt)."
+    if is_deep(prompt):                  # a deep prompt: its keys and values, layer by layer
+        return fingerprint(b''.join(t.detach().float().cpu().contiguous().numpy().tobytes() for kv in prompt.layer_kv() for t in kv))
     p = prompt_embeds(prompt)
     return '' if p is None else fingerprint(p.detach().float().cpu().contiguous().numpy().tobytes())
 
@@ -234,17 +237,20 @@ def available_corpora(names=tuple(CORPORA) # corpus names to try
 
 def _as_prompt(p, model, tokenizer):
     if p is None: return None
-    if isinstance(p, (str, Path)): return load_prompt(p, model, tokenizer)
+    if isinstance(p, (str, Path)): return load_any_prompt(p, model, tokenizer)     # a file of either kind
+    if isinstance(p, DeepPrompt):
+        prompt_kv(model, p)                  # refuses a deep prompt for another cache shape
+        return copy.deepcopy(p).to(model.get_input_embeddings().weight.device)
     if isinstance(p, SoftPrompt):
         if p.hidden != model_width(model):
             raise PromptFileError(f"prompt of hidden size {p.hidden} does not fit a model of input width {model_width(model)}")
         return copy.deepcopy(p).to(model.get_input_embeddings().weight.device)
-    raise ConfigError(f"a prompt is None, a prompt file or a SoftPrompt, got {type(p).__name__}")
+    raise ConfigError(f"a prompt is None, a prompt file, a SoftPrompt or a DeepPrompt, got {type(p).__name__}")
 
 def evaluate_grid(store:ResultStore,  # where the rows go (and what is skipped)
                   load,               # load(variant) -> (model, tokenizer)
                   models,             # model variants (columns), e.g. ['dense', 'w4s50']
-                  prompts:dict,       # prompt id -> None (no prompt), a prompt file or a SoftPrompt
+                  prompts:dict,       # prompt id -> None (no prompt), a prompt file (either kind), a SoftPrompt or a DeepPrompt
                   corpora=(),         # corpora: perplexity on their test split
                   tasks=(),           # zero-shot tasks
                   batch_size:int=4,   # blocks per forward pass (zero-shot: twice as many requests)
@@ -260,7 +266,7 @@ def evaluate_grid(store:ResultStore,  # where the rows go (and what is skipped)
     evals = list(corpora) + list(tasks)
     cells = [(variant_str(m), pid, e) for m in models for pid in prompts for e in evals]
     todo = [c for c in cells if not store.has(c[1], c[0], c[2])]
-    fps = {pid: prompt_fingerprint(load_prompt(p) if isinstance(p, (str, Path)) else p) for pid, p in prompts.items()}
+    fps = {pid: prompt_fingerprint(load_any_prompt(p) if isinstance(p, (str, Path)) else p) for pid, p in prompts.items()}
     for m, pid, e in cells:          # a stored cell of another prompt under the same id is refused, not mixed in
         if store.has(pid, m, e): store.cell(pid, m, e, None, prompt_fp=fps[pid])
     blocks = {}
@@ -456,7 +462,7 @@ def train_multilevel(models:dict,             # level name -> frozen causal LM (
                      train_blocks:torch.Tensor, # [n, T] token ids to train on
                      valid_blocks:torch.Tensor, # [m, T] held-out token ids (validation on every model)
                      config:TrainConfig|None=None, # settings (the same as for one level)
-                     prompt:SoftPrompt|None=None,  # the starting prompt; None: initialised from the first model
+                     prompt:SoftPrompt|None=None,  # the starting prompt, a SoftPrompt or a DeepPrompt; None: a SoftPrompt from the first model
                      checkpoint_dir:str|Path|None=None, # folder for checkpoints; a run found there is resumed
                      weights=None,            # relative frequency of each level (None: equal)
                      tokenizer=None,          # recorded as a fingerprint in the prompt
@@ -471,14 +477,21 @@ def train_multilevel(models:dict,             # level name -> frozen causal LM (
     sched = LevelSchedule(names, config.seed, weights)
     first = ms[0]
     if prompt is None: prompt = SoftPrompt.init_from(first, tokenizer, config.n_tokens, how=config.init, seed=config.seed)
-    if prompt.n_tokens != config.n_tokens or prompt.hidden != model_width(first):
+    deep = is_deep(prompt)
+    if deep:                                 # every model must cache keys and values of the prompt's shape
+        shapes = {n: kv_shape(m) for n, m in models.items()}
+        if len(set(shapes.values())) != 1: raise ConfigError(f"the models cache keys and values of different shapes {shapes}; one deep prompt fits one shape")
+        if prompt.n_tokens != config.n_tokens: raise ConfigError(f"the prompt has {prompt.n_tokens} tokens, the run needs {config.n_tokens}")
+        prompt_kv(first, prompt)
+    elif prompt.n_tokens != config.n_tokens or prompt.hidden != model_width(first):
         raise ConfigError(f"the prompt is [{prompt.n_tokens}, {prompt.hidden}], the run needs [{config.n_tokens}, {model_width(first)}]")
     prompt = copy.deepcopy(prompt).to(first.get_input_embeddings().weight.device)
     def loss_fn(b, level): return lm_loss(models[level], b, prompt=prompt, fast=True, checkpoint=config.recompute)
     def eval_fn(vb):
         with torch.no_grad():
             return math.exp(sum(math.log(perplexity(m, vb, prompt=prompt, batch_size=config.batch_size)) for m in ms) / len(ms))
-    res = fit(ms, {'prompt': prompt.weight}, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'prompt-mix',
+    params = dict(prompt.named_parameters()) if deep else {'prompt': prompt.weight}
+    res = fit(ms, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'deep-prompt-mix' if deep else 'prompt-mix',
               checkpoint_dir, on_step, desc='prompt (mix)', schedule=sched)   # the loop freezes every model, saves the schedule
     res.history['levels'] = [sched(s) for s in range(config.steps)]
     prompt.meta.update(steps=config.steps, level='mix:' + ','.join(names), data=data or prompt.meta.get('data', ''),
