@@ -123,9 +123,9 @@ def _config_width(cfg)->int|None:
     return w if isinstance(w, int) else None
 
 def _check_prompts(files:list, model:str)->list[dict]:
-    "The metadata of each prompt file, refusing (before any model loads) a missing or foreign file or one of another width."
-    from ctp.soft_prompt import read_prompt_metadata
-    mds = [read_prompt_metadata(f) for f in files]
+    "The metadata of each prompt file (either kind), refusing (before any model loads) a missing or foreign file or one of another width."
+    from ctp.deep import read_any_metadata
+    mds = [read_any_metadata(f) for f in files]
     cfg = _model_config(model) if files else None
     H = _config_width(cfg) if cfg is not None else None
     for f, md in zip(files, mds):
@@ -147,7 +147,7 @@ def _check_out_file(path:str|Path)->Path:
 @command
 def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
           level:str='dense',         # compression level (compressed on first use and cached)
-          prompt:str=None,           # a prompt file (.safetensors) to prepend
+          prompt:str=None,           # a prompt file (.safetensors), shallow or deep
           corpora:str='wiki,squad,stories', # comma-separated corpora (perplexity on their test split)
           tasks:str='piqa,arc_easy,arc_challenge,hellaswag,boolq,winogrande,openbookqa,lambada', # comma-separated zero-shot tasks ('' for none)
           n:int=200,                 # questions per task (a fixed subset)
@@ -169,8 +169,8 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     m, tok = open_model(model, level, device=device)
     p = None
     if prompt:
-        from ctp.soft_prompt import load_prompt
-        p = load_prompt(prompt, m, tok)
+        from ctp.deep import load_any_prompt
+        p = load_any_prompt(prompt, m, tok)
     res = evaluate_suite(m, tok, corpora=_csv(corpora), tasks=_csv(tasks), n=n, seq_len=seq_len, prompt=p, max_blocks=max_blocks, bos=b)
     res.update(level=level, prompt_file=prompt)
     print(suite_table(res))
@@ -233,18 +233,21 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           n_tokens:int=100,         # soft tokens
           batch_size:int=4,         # blocks per step
           seq_len:int=256,          # tokens per block
-          init:str='vocab',         # initialisation: vocab, sample, random
+          init:str='vocab',         # initialisation: vocab, sample, random, corpus (the training text's first tokens)
+          kind:str='shallow',       # the prompt: 'shallow' (input embeddings) or 'deep' (keys and values at every layer)
           eval_every:int=30,        # steps between validation perplexities
           seed:int=0,               # seed of the data order and of the initialisation
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
           bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
-    "Train a soft prompt on the frozen (compressed) model; resumes from its checkpoint if interrupted."
+    "Train a soft prompt (shallow or deep) on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.compress import Level
     from ctp.data import CORPORA
     from ctp.soft_prompt import save_prompt
+    from ctp.deep import save_deep_prompt
     from ctp.train import dist_info
     Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
+    check_choice('kind', kind, ('shallow', 'deep'))
     b = _bos(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
@@ -254,11 +257,11 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
                         batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute)
     m, tok = open_model(model, level, device=device)
-    res = _train_on(m, tok, corpus, cfg, b, out.with_suffix('.ckpt'), level)
+    res = _train_on(m, tok, corpus, cfg, b, out.with_suffix('.ckpt'), level, kind=kind)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
-    save_prompt(res.prompt, out)
+    (save_deep_prompt if kind == 'deep' else save_prompt)(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
-                   seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus), out.with_suffix('.json'))
+                   seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
     return res
 
@@ -268,13 +271,17 @@ def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
     from ctp.train import TrainConfig
     return TrainConfig(steps=steps, warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
 
-def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level:str):
-    "Train a prompt on `corpus`'s train split (validated on its valid split), as `ctp train` and `ctp reproduce` do."
+def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level:str, kind:str='shallow'):
+    "Train a prompt (`kind` 'shallow' or 'deep') on `corpus`'s train split (validated on its valid split), as `ctp train` and `ctp reproduce` do."
     from ctp.data import load_corpus, token_blocks
     from ctp.soft_prompt import train_prompt
     tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, bos=bos)
     va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=cfg.seq_len, max_blocks=cfg.eval_blocks, bos=bos)
-    return train_prompt(m, tr, va, cfg, checkpoint_dir=checkpoint_dir, level=level, tokenizer=tok, data=f'{corpus}/train')
+    start = None
+    if kind == 'deep':
+        from ctp.deep import DeepPrompt
+        start = DeepPrompt.init_from(m, tok, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
+    return train_prompt(m, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, level=level, tokenizer=tok, data=f'{corpus}/train')
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command

@@ -14,10 +14,11 @@ from .core import *
 from .models import model_name
 from .train import INITS
 from .runtime import kv_shape, prefix_kv, prompt_kv
-from .soft_prompt import SoftPrompt, prompt_metadata, tokenizer_fingerprint, load_prompt
+from .soft_prompt import SoftPrompt, prompt_metadata, tokenizer_fingerprint, load_prompt, read_prompt_metadata
 
 # %% auto #0
-__all__ = ['DEEP_FORMAT', 'DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'to_peft_prefix']
+__all__ = ['DEEP_FORMAT', 'DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata',
+           'to_peft_prefix']
 
 # %% ../nbs/06a_deep.ipynb #098babb7
 DEEP_FORMAT = 'ctp.deep_prompt'   # the `format` of a deep prompt file
@@ -146,6 +147,17 @@ def load_any_prompt(path:str|Path, model=None, tokenizer=None, # as for `load_pr
     except (SafetensorError, OSError, ValueError): fmt = None           # let load_prompt say what is wrong
     if fmt == DEEP_FORMAT: return load_deep_prompt(p, model, tokenizer, dtype)
     return load_prompt(p, model, tokenizer, dtype)
+
+# %% ../nbs/06a_deep.ipynb #91c4296b
+def read_any_metadata(path:str|Path # a prompt file of either kind
+                     )->dict:
+    "The metadata of a prompt file of either kind (a deep one's with `kind='deep'` and its cache shape); refuses a foreign file."
+    p = Path(path)
+    try:
+        with safe_open(str(p), 'pt') as f: fmt = (f.metadata() or {}).get('format')
+    except (SafetensorError, OSError, ValueError): fmt = None
+    if fmt == DEEP_FORMAT: return load_deep_prompt(p).meta                # checked against itself (a few MB at most)
+    return {'kind': 'shallow', **read_prompt_metadata(p)}
 
 # %% ../nbs/06a_deep.ipynb #92e4982b
 def to_peft_prefix(prompt:DeepPrompt, # the deep prompt
