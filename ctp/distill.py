@@ -159,6 +159,8 @@ def _teacher_tensors(p:Path, md:dict)->tuple:
         tuple(t.get('ids', torch.empty(0)).shape) == tuple(lp.shape) and tuple(t.get('rest', torch.empty(0)).shape) == tuple(lp.shape[:2])))
     if not ok: raise PromptFileError(f"teacher cache {str(p)!r} is inconsistent: its tensors {[(n, tuple(x.shape)) for n, x in t.items()]} "
                                      f"do not fit its metadata (k={k}, seq_len={L}, vocabulary {V})")
+    if torch.isnan(lp).any() or (k and torch.isnan(t['rest']).any()):
+        raise PromptFileError(f"teacher cache {str(p)!r} holds NaN log-probabilities; it cannot be used")
     return rows.long(), lp, t.get('ids'), t.get('rest')
 
 def load_teacher(path:str|Path,   # a file written by `save_teacher`

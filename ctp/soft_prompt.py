@@ -15,6 +15,7 @@ from safetensors.torch import save_file, load_file, safe_open
 from .core import *
 from .models import model_name
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
+from .distill import TeacherCache, teacher_cache, kd_loss
 from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv
 from .evaluate import perplexity
 
@@ -72,11 +73,12 @@ class SoftPrompt(nn.Module):
     def init_from(cls, model,            # the causal LM the prompt is for
                   tokenizer=None,         # its tokenizer (needed for how='text'; recorded as a fingerprint)
                   n_tokens:int=100,       # number of soft tokens
-                  how:str='vocab',        # 'vocab' (first N ids, the paper's), 'sample', 'text' or 'random'
+                  how:str='vocab',        # 'vocab' (first N ids, the paper's), 'sample', 'text', 'random' or 'corpus'
                   text:str|None=None,     # the text for how='text' (repeated or cut to N tokens)
                   seed:int=0,             # seed for 'sample' and 'random'
-                  dtype:str|torch.dtype='fp32'): # 'fp32', 'model' (the embeddings' dtype) or any dtype name
-        "A prompt for `model`, initialised from its vocabulary embeddings, a text, or at random."
+                  dtype:str|torch.dtype='fp32', # 'fp32', 'model' (the embeddings' dtype) or any dtype name
+                  blocks:torch.Tensor|None=None): # for how='corpus': training token blocks [n, T] (their first N tokens)
+        "A prompt for `model`, initialised from its vocabulary embeddings, a text, the training corpus, or at random."
         check_choice('prompt init', how, INITS)
         n_tokens = int(check_range('n_tokens', n_tokens, 1))
         emb = _embedding(model)
@@ -90,6 +92,12 @@ class SoftPrompt(nn.Module):
                 raise ConfigError(f"how='text' needs a tokenizer and a non-empty text, got tokenizer={type(tokenizer).__name__}, text={text!r}")
             t = tokenizer(text, add_special_tokens=False)['input_ids']
             ids = torch.tensor((t * math.ceil(n_tokens / len(t)))[:n_tokens])
+        elif how == 'corpus':
+            if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.numel() == 0 or blocks.is_floating_point():
+                raise ConfigError(f"how='corpus' needs the training blocks, a [n, T] tensor of token ids (blocks=), got {type(blocks).__name__}")
+            t = blocks.reshape(-1).long().cpu()
+            ids = t.repeat(math.ceil(n_tokens / len(t)))[:n_tokens]             # the corpus's first N tokens
+            if int(ids.max()) >= V: raise ConfigError(f"the blocks hold token id {int(ids.max())}, outside the model's vocabulary of {V}")
         with torch.no_grad():
             if how == 'random':
                 w = W.detach().float()
@@ -108,6 +116,18 @@ def _rebuilt(prompt, tensors:dict, meta:dict):
     q.meta = meta
     return q
 
+def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenizer):
+    "The loss of a step: the fast next-token loss, or distillation from the teacher (mixed with it by kd_weight)."
+    if config.objective == 'lm':
+        if teacher is not None: raise ConfigError("a teacher is given but config.objective is 'lm'; set objective='kd' or 'mix' to distil")
+        return lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
+    if teacher is None: raise ConfigError(f"objective {config.objective!r} needs a teacher: the dense model or its TeacherCache (teacher=)")
+    if config.recompute: raise ConfigError(f"recompute=True is not available with objective {config.objective!r}; use objective='lm' or recompute=False")
+    cache = teacher if isinstance(teacher, TeacherCache) else teacher_cache(teacher, train_blocks, config.seq_len, config.kd_topk, tokenizer, config.batch_size)
+    cache.check(model, tokenizer, train_blocks, config.seq_len, config.kd_topk)      # refuses another model, tokenizer, data or k
+    w = 1.0 if config.objective == 'kd' else config.kd_weight
+    return lambda b: kd_loss(model, b, cache, prompt=trained, temperature=config.temperature, kd_weight=w)
+
 def train_prompt(model,                # a causal LM, compressed or not; its weights stay frozen
                  train_blocks:torch.Tensor, # [n, T] token ids to train on (T >= config.seq_len)
                  valid_blocks:torch.Tensor, # [m, T] held-out token ids for the validation perplexity
@@ -118,12 +138,13 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
                  tokenizer=None,       # recorded as a fingerprint in the prompt (and needed for init='text')
                  data:str='',          # a description of the training data (recorded)
                  on_step=None,         # called as on_step(step, loss) after each step
+                 teacher=None,         # objective 'kd'/'mix': the dense model (its cache is made first) or its `ctp.distill.TeacherCache`
                 )->TrainResult:
     "Train a soft prompt (shallow or deep) on a frozen model; returns the prompt with the best validation perplexity and the curves."
     config = config or TrainConfig()
     if prompt is None:
         if config.init == 'text': raise ConfigError("init='text' needs a text: make the prompt with SoftPrompt.init_from(model, tokenizer, how='text', text=...) and pass it as prompt=")
-        prompt = SoftPrompt.init_from(model, tokenizer, config.n_tokens, how=config.init, seed=config.seed)
+        prompt = SoftPrompt.init_from(model, tokenizer, config.n_tokens, how=config.init, seed=config.seed, blocks=train_blocks)
     deep = is_deep(prompt)                       # keys and values at every layer (ctp.deep), trained the same way
     if not (isinstance(prompt, SoftPrompt) or deep): raise ConfigError(f"prompt must be a SoftPrompt or a deep prompt, got {type(prompt).__name__}")
     if prompt.n_tokens != config.n_tokens:
@@ -137,7 +158,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     rank, world = init_distributed()
     # several processes: DDP averages the prompt's gradient over them (see "Several processes")
     trained = prompt if world == 1 else DistributedDataParallel(prompt, device_ids=[dev] if dev.type == 'cuda' else None)
-    loss_fn = lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
+    loss_fn = _loss_fn(model, trained, config, teacher, train_blocks, tokenizer)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
     params = dict(prompt.named_parameters()) if deep else {'prompt': prompt.weight}

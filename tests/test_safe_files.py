@@ -120,3 +120,27 @@ def test_every_result_file_is_written_atomically():
     assert write_sites("def g(p):\n    with open(p, 'w') as f: f.write('x')") == {('g', 'open')}
     bad = {(_rel(p), fn, call) for p in SOURCES for fn, call in write_sites(p.read_text()) if (_rel(p), fn) not in NOT_ATOMIC_OK}
     assert not bad, bad
+
+def test_teacher_files_checked_before_use(tmp_path):
+    "A teacher cache file's format, tensor shapes and values are checked before use; never unpickled."
+    import torch
+    from safetensors.torch import save_file
+    from ctp.core import PromptFileError
+    from ctp.distill import TEACHER_FORMAT, TeacherCache, save_teacher, load_teacher
+    meta = dict(model='m', model_fingerprint='0', tokenizer='', data='d', seq_len=4, k=2, vocab_size=8)
+    rows, lp, ids, rest = torch.arange(12).view(3, 4), -torch.ones(3, 3, 2), torch.ones(3, 3, 2, dtype=torch.int32), -torch.ones(3, 3)
+    f = save_teacher(TeacherCache(rows, lp, ids, rest, meta), tmp_path/'t.safetensors')
+    md = {**{k: str(v) for k, v in meta.items()}, 'format': TEACHER_FORMAT}
+    good = {'rows': rows.int(), 'logp': lp, 'ids': ids, 'rest': rest}
+    cases = {'no format': (good, {k: v for k, v in md.items() if k != 'format'}, 'not a ctp teacher cache'),
+             'no metadata key': (good, {k: v for k, v in md.items() if k != 'data'}, 'not a ctp teacher cache'),
+             'shape': ({**good, 'logp': -torch.ones(3, 2, 2)}, md, 'is inconsistent'),
+             'float rows': ({**good, 'rows': rows.float()}, md, 'is inconsistent'),
+             'no ids': ({'rows': rows.int(), 'logp': lp}, md, 'is inconsistent'),
+             'nan': ({**good, 'logp': lp * float('nan')}, md, 'holds NaN')}
+    for name, (t, meta_, msg) in cases.items():
+        save_file(t, str(tmp_path/f'{name}.safetensors'), metadata=meta_)
+        with pytest.raises(PromptFileError, match=msg): load_teacher(tmp_path/f'{name}.safetensors')
+    torch.save(good, tmp_path/'pickled.safetensors')
+    with pytest.raises(PromptFileError, match='not a safetensors file'): load_teacher(tmp_path/'pickled.safetensors')
+    assert torch.equal(load_teacher(f).logp, lp)
