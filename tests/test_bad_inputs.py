@@ -33,6 +33,8 @@ def a(tmp_path_factory):
     good = save_prompt(SoftPrompt.init_from(m, tok, 4), d/'p.safetensors')
     m32, _ = tiny_model('llama', hidden_size=32)
     save_prompt(SoftPrompt.init_from(m32, None, 4), d/'p32.safetensors')
+    from ctp.deep import DeepPrompt, save_deep_prompt
+    save_deep_prompt(DeepPrompt.init_from(tiny_model('llama', layers=3)[0], tok, 4, how='vocab'), d/'deep3.safetensors')  # a deep prompt for 3 layers
     b = good.read_bytes()
     (d/'trunc.safetensors').write_bytes(b[:len(b) // 2])                  # a copy cut short
     (d/'text.safetensors').write_text('{"prompt": [1, 2, 3]}\n')          # not safetensors at all
@@ -71,6 +73,7 @@ def _lib():
     from ctp.data import load_corpus, load_task, token_blocks
     from ctp.evaluate import perplexity, zero_shot
     from ctp.soft_prompt import SoftPrompt, train_prompt, load_prompt, save_prompt
+    from ctp.deep import DeepPrompt, load_deep_prompt
     from ctp.train import TrainConfig
     from ctp.core import get_device, get_dtype
     return [
@@ -103,6 +106,12 @@ def _lib():
     ('prompt length -3', lambda a: TrainConfig(n_tokens=-3), 'ConfigError', ['n_tokens', 'got -3', '[1, 100000]']),
     ('prompt for another width', lambda a: load_prompt(a.d/'p32.safetensors', a.model), 'PromptFileError',
      ['hidden size 32', 'input width 64']),
+    ('deep prompt for another cache shape', lambda a: load_deep_prompt(a.d/'deep3.safetensors', a.model), 'PromptFileError',
+     ['deep3.safetensors', 'keys and values for 3 layers', 'a deep prompt only fits models of its own cache shape']),
+    ('deep prompt file to the soft loader', lambda a: load_prompt(a.d/'deep3.safetensors'), 'PromptFileError', ['is a deep prompt', 'ctp.deep.load_deep_prompt']),
+    ('training a deep prompt of another shape', lambda a: train_prompt(a.model, _blocks(), _blocks(), _cfg(), prompt=DeepPrompt(4, 3, 4, 16)), 'ConfigError',
+     ['keys and values for 3 layers', 'has 2']),
+    ('deep corpus start without blocks', lambda a: DeepPrompt.init_from(a.model, a.tok, 4, how='corpus'), 'ConfigError', ["how='corpus' needs the training blocks", 'blocks=']),
     ('truncated prompt file', lambda a: load_prompt(a.d/'trunc.safetensors', a.model), 'PromptFileError', ['trunc.safetensors', 'not a safetensors file']),
     ('text in a .safetensors', lambda a: load_prompt(a.d/'text.safetensors'), 'PromptFileError', ['text.safetensors', 'not a safetensors file']),
     ('pickle in a .safetensors', lambda a: load_prompt(a.d/'pickle.safetensors'), 'PromptFileError', ['pickle.safetensors', 'not a safetensors file']),
@@ -156,6 +165,8 @@ CLI = [   # (args; '{d}' is the inputs folder), fragments of the one stderr line
     (('eval', '--model', '{d}/tiny', '--prompt', '{d}/p32.safetensors', '--tasks', ''), ['hidden size 32', 'input width 64']),
     (('eval', '--model', '{d}/tiny', '--prompt', '{d}/trunc.safetensors', '--tasks', ''), ['trunc.safetensors', 'not a safetensors file']),
     (('eval', '--model', '{d}/tiny', '--device', 'tpu'), ["unknown device 'tpu'", 'allowed: auto, cpu']),
+    (('eval', '--model', '{d}/tiny', '--level', 'dense', '--prompt', '{d}/deep3.safetensors', '--tasks', ''), ['deep3.safetensors', 'a deep prompt only fits models of its own cache shape']),
+    (('train', '--model', '{d}/tiny', '--kind', 'wide', '--out', 'x.safetensors'), ["'wide'", 'allowed: shallow, deep']),
     (('train', '--model', '{d}/tiny', '--out', 'prompt.pt'), ["'prompt.pt'", 'must end in .safetensors']),
     (('train', '--model', '{d}/tiny', '--steps', '0', '--out', 'x.safetensors'), ['steps must be a number', 'got 0']),
     (('train', '--model', '{d}/tiny', '--steps', 'many'), ["invalid int value: 'many'", "see 'ctp train --help'"]),
