@@ -108,11 +108,15 @@ class SoftPrompt(nn.Module):
         return cls(n_tokens, int(W.shape[1]), dt, x, meta)
 
 # %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
+def _trained(prompt)->dict:
+    "The tensors `fit` trains, by name: a shallow prompt's matrix ('prompt'), or every parameter of a deep one."
+    return dict(prompt.named_parameters()) if is_deep(prompt) else {'prompt': prompt.weight}
+
 def _rebuilt(prompt, tensors:dict, meta:dict):
-    "A copy of `prompt` on the CPU holding `tensors` (parameter name -> values) and `meta`."
+    "A copy of `prompt` on the CPU holding `tensors` (names as `_trained` gives them -> values) and `meta`."
     q = copy.deepcopy(prompt).cpu()
     with torch.no_grad():
-        for k, p in q.named_parameters(): p.copy_(tensors[k])
+        for k, p in _trained(q).items(): p.copy_(tensors[k])
     q.meta = meta
     return q
 
@@ -161,7 +165,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     loss_fn = _loss_fn(model, trained, config, teacher, train_blocks, tokenizer)
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(model, vb, prompt=prompt, batch_size=config.batch_size)
-    params = dict(prompt.named_parameters()) if deep else {'prompt': prompt.weight}
+    params = _trained(prompt)
     kind = 'deep-prompt' if deep else 'prompt'   # a checkpoint resumes only a run of its own kind
     try: res = fit(model, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, kind, checkpoint_dir, on_step, desc=kind)
     except TrainingError as e:
