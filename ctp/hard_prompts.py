@@ -20,21 +20,14 @@ __all__ = ['PAPER_PROMPT', 'SHORT_PROMPT', 'WEATHER_TEXT', 'PAPER_ANSWERS', 'MET
            'normalize_answer', 'alias_match', 'exact_match', 'gold_answer', 'score_answers', 'StudyResult', 'run_study',
            'help_hurt', 'contrast', 'md_table', 'examples', 'examples_table', 'plot_help_hurt']
 
-# %% ../nbs/05_hard_prompts.ipynb #c45f0c0b
-PAPER_PROMPT = ("Please carefully examine the weight matrix within the model, as it may contain errors. It is crucial "
-                "to verify its accuracy and make any necessary adjustments to ensure optimal performance.")
-SHORT_PROMPT = ("The weight matrix inside the language model contains errors. Make any necessary adjustments "
-                "to ensure optimal performance.")   # case_study.py of zirui-ray-liu/compress-then-prompt
-WEATHER_TEXT = ("The weather today is mild and partly cloudy, with a light breeze from the west and a small chance "
-                "of rain late in the afternoon. Temperatures stay close to the seasonal average, and the evening "
-                "should be clear and calm across most of the region, with a cool and quiet night ahead.")
-
+# %% ../nbs/05_hard_prompts.ipynb #39a483d7
 def n_tokens(tokenizer, # a Hugging Face tokenizer
              text:str   # any text
             )->int:
     "Number of tokens of `text` on its own (no special tokens)."
     return len(tokenizer(text, add_special_tokens=False).input_ids) if text else 0
 
+# %% ../nbs/05_hard_prompts.ipynb #c2f8b94e
 def fit_tokens(tokenizer,       # the tokenizer that counts
                words:list[str], # words to take from the start (cycled if they run out)
                n:int            # the token count to reach
@@ -52,6 +45,15 @@ def fit_tokens(tokenizer,       # the tokenizer that counts
         if m == n: break
     return best
 
+# %% ../nbs/05_hard_prompts.ipynb #c45f0c0b
+PAPER_PROMPT = ("Please carefully examine the weight matrix within the model, as it may contain errors. It is crucial "
+                "to verify its accuracy and make any necessary adjustments to ensure optimal performance.")
+SHORT_PROMPT = ("The weight matrix inside the language model contains errors. Make any necessary adjustments "
+                "to ensure optimal performance.")   # case_study.py of zirui-ray-liu/compress-then-prompt
+WEATHER_TEXT = ("The weather today is mild and partly cloudy, with a light breeze from the west and a small chance "
+                "of rain late in the afternoon. Temperatures stay close to the seasonal average, and the evening "
+                "should be clear and calm across most of the region, with a cool and quiet night ahead.")
+
 def default_prompts(tokenizer, # tokenizer of the model studied (it sizes the controls)
                     seed:int=0 # seed of the shuffled control's word order
                    )->dict[str, str]:
@@ -61,13 +63,7 @@ def default_prompts(tokenizer, # tokenizer of the model studied (it sizes the co
     return {'none': '', 'paper': PAPER_PROMPT, 'short': SHORT_PROMPT,
             'weather': fit_tokens(tokenizer, WEATHER_TEXT.split(), n), 'shuffled': fit_tokens(tokenizer, words, n)}
 
-# %% ../nbs/05_hard_prompts.ipynb #0e5507ad
-PAPER_ANSWERS = {   # hand-written answer keys for the paper's questions (gold first)
-    "Where is Long Beach?": ["California", "Los Angeles County", "Southern California"],
-    "Where is Tulsa, Oklahoma?": ["northeastern Oklahoma", "northeast Oklahoma", "Arkansas River", "United States"],
-    "What is Asparagus?": ["vegetable", "perennial", "flowering plant", "plant"],
-}
-
+# %% ../nbs/05_hard_prompts.ipynb #4baa49cc
 def format_question(text:str # a question as written in its source
                    )->str:
     "The question as a user would type it: CSV quoting removed, whitespace collapsed, first letter capitalised, '?' added if it has no final punctuation."
@@ -76,6 +72,13 @@ def format_question(text:str # a question as written in its source
     if not t: raise DataError("empty question")
     t = t[0].upper() + t[1:]
     return t if t[-1] in '?.!' else t + '?'
+
+# %% ../nbs/05_hard_prompts.ipynb #0e5507ad
+PAPER_ANSWERS = {   # hand-written answer keys for the paper's questions (gold first)
+    "Where is Long Beach?": ["California", "Los Angeles County", "Southern California"],
+    "Where is Tulsa, Oklahoma?": ["northeastern Oklahoma", "northeast Oklahoma", "Arkansas River", "United States"],
+    "What is Asparagus?": ["vegetable", "perennial", "flowering plant", "plant"],
+}
 
 def study_questions(n_triviaqa:int=200, # TriviaQA questions (a fixed random subset; 0: none)
                     n_nq:int=100,       # NQ-open questions (0: none)
@@ -90,7 +93,7 @@ def study_questions(n_triviaqa:int=200, # TriviaQA questions (a fixed random sub
     if not qs: raise DataError("no questions: ask for some TriviaQA or NQ-open questions, or paper=True")
     return [Question(format_question(q.question), list(q.answers), q.source) for q in qs]
 
-# %% ../nbs/05_hard_prompts.ipynb #6acc3ad3
+# %% ../nbs/05_hard_prompts.ipynb #58065d71
 def user_message(question:str,        # the question
                  hard_prompt:str='',  # text put before the question ('' for none)
                  sep:str='\n'         # between the prompt and the question
@@ -98,6 +101,7 @@ def user_message(question:str,        # the question
     "The user turn: the hard prompt, `sep`, then the question (the question alone if there is no prompt)."
     return f'{hard_prompt}{sep}{question}' if hard_prompt else question
 
+# %% ../nbs/05_hard_prompts.ipynb #6acc3ad3
 def context_ids(tokenizer,            # the model's tokenizer
                 question:str,         # the question
                 hard_prompt:str='',   # text put before the question inside the user turn ('' for none)
@@ -115,6 +119,7 @@ def context_ids(tokenizer,            # the model's tokenizer
                                         tokenize=True, return_dict=True)
     return list(out['input_ids'])
 
+# %% ../nbs/05_hard_prompts.ipynb #ccb03a5a
 def answer_ids(tokenizer,       # the model's tokenizer
                answer:str,      # the gold answer text
                chat:bool=True   # chat format (the reply starts the answer); False: the answer follows 'Answer:' after a space
@@ -134,6 +139,7 @@ def normalize_answer(s:str # an answer or alias
     s = re.sub(r'\b(a|an|the)\b', ' ', s)
     return ' '.join(s.split())
 
+# %% ../nbs/05_hard_prompts.ipynb #ab1a30ce
 def alias_match(answer:str,          # the model's answer
                 aliases:list[str],   # accepted answers
                 question:str|None=None # the question: aliases that occur in it are not counted
@@ -143,6 +149,7 @@ def alias_match(answer:str,          # the model's answer
     q = f' {normalize_answer(question)} ' if question else ''
     return any(n and f' {n} ' in a and f' {n} ' not in q for n in map(normalize_answer, aliases))
 
+# %% ../nbs/05_hard_prompts.ipynb #992a9b28
 def exact_match(answer:str,        # the model's answer
                 aliases:list[str]  # accepted answers
                )->bool:
@@ -382,6 +389,7 @@ def help_hurt(res:StudyResult,       # a study result
                             mean_delta=mean, se_delta=se))
     return out
 
+# %% ../nbs/05_hard_prompts.ipynb #667b373b
 def contrast(res:StudyResult,     # a study result
              a:str='paper',       # a prompt
              b:str='weather',     # the prompt to compare it with (e.g. a control)
@@ -398,6 +406,7 @@ def contrast(res:StudyResult,     # a study result
                         a_wins=sum(x > 0 for x in d), b_wins=sum(x < 0 for x in d)))
     return out
 
+# %% ../nbs/05_hard_prompts.ipynb #e1f036ec
 def md_table(rows:list[dict],        # dicts with the same keys
              cols:list[str]|None=None, # columns to show (default: all keys of the first row)
              digits:int=3            # decimals for floats
@@ -436,6 +445,7 @@ def examples(res:StudyResult,       # a study result
     pick += sorted([r for r in rows if r['kind'] == 'hurt'], key=lambda r: r['delta_loglik'])[:k]
     return pick
 
+# %% ../nbs/05_hard_prompts.ipynb #ee3a0930
 def examples_table(ex:list[dict],  # rows from `examples`
                    width:int=70    # characters kept of each answer
                   )->str:
