@@ -22,7 +22,7 @@ from .train import TrainConfig, TrainResult, fit
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'parse_variant', 'variant_str', 'load_variant', 'wilson', 'mcnemar', 'paired_bootstrap',
-           'zero_shot_items', 'prompt_fingerprint', 'ResultStore', 'available_corpora', 'evaluate_grid', 'Matrix',
+           'zero_shot_items', 'prompt_fingerprint', 'ResultStore', 'evaluate_grid', 'available_corpora', 'Matrix',
            'store_matrix', 'recovery_matrix', 'plot_matrix', 'task_table', 'LevelSchedule', 'train_multilevel']
 
 # %% ../nbs/07_transfer.ipynb #fbcf2134
@@ -39,12 +39,14 @@ def parse_variant(s:str # a level string with an optional calibration seed, e.g.
         seed = int(rest[4:])
     return level, (seed if level.needs_calibration else 0)
 
+# %% ../nbs/07_transfer.ipynb #a94ee3c1
 def variant_str(s:str # a model variant
                )->str:
     "The canonical string of a model variant (level in its short form; seed 0 and unused seeds left out)."
     level, seed = parse_variant(s)
     return f'{level}' + (f'~seed{seed}' if seed else '')
 
+# %% ../nbs/07_transfer.ipynb #4df535ff
 def load_variant(name:str,          # embedded name, hub id or local folder of the dense model
                  variant:str,       # a model variant, e.g. 'dense', 'w4s50', 'w4s50~seed1', 'w4s50@wanda'
                  calib_n:int|None=None, # calibration blocks (512 tokens of wiki train); None: `ctp.compress.CALIB_N`
@@ -68,6 +70,7 @@ def wilson(k:int,        # number of correct answers
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return max(0.0, mid - half), min(1.0, mid + half)
 
+# %% ../nbs/07_transfer.ipynb #a3fc8ec9
 def _zero_one(x, what:str)->np.ndarray:
     a = np.asarray([int(c) for c in x] if isinstance(x, str) else x, dtype=float)
     if a.ndim != 1 or a.size == 0 or not np.isin(a, (0, 1)).all():
@@ -85,6 +88,7 @@ def mcnemar(a, # per-question 0/1 scores of model A (a sequence or a string of '
     tail = sum(math.comb(m, i) for i in range(min(only_a, only_b) + 1)) / 2 ** m if m else 1.0
     return dict(only_a=only_a, only_b=only_b, p=min(1.0, 2 * tail))
 
+# %% ../nbs/07_transfer.ipynb #5b9d0a1c
 def paired_bootstrap(a, b,            # per-question 0/1 scores of models A and B on the same questions
                      n_boot:int=10_000, # bootstrap resamples
                      conf:float=0.95, # coverage of the interval
@@ -111,9 +115,7 @@ def zero_shot_items(model,            # a causal LM
     "`zero_shot` with the per-question scores: adds `correct` and `correct_norm` ('0101...')."
     return zero_shot(model, tokenizer, task, n=n, prompt=prompt, batch_size=batch_size, seed=seed, items=True)
 
-# %% ../nbs/07_transfer.ipynb #378f6742
-STORE_FORMAT = 'ctp.transfer'
-
+# %% ../nbs/07_transfer.ipynb #ceb140c2
 def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module returning one, or a deep prompt
                       )->str:
     "A short hash of a prompt's numbers ('' for no prompt)."
@@ -121,6 +123,9 @@ def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module 
         return fingerprint(b''.join(t.detach().float().cpu().contiguous().numpy().tobytes() for kv in prompt.layer_kv() for t in kv))
     p = prompt_embeds(prompt)
     return '' if p is None else fingerprint(p.detach().float().cpu().contiguous().numpy().tobytes())
+
+# %% ../nbs/07_transfer.ipynb #378f6742
+STORE_FORMAT = 'ctp.transfer'
 
 def _as_stored(settings:dict)->dict: return json.loads(json.dumps(settings, default=str))   # as the file holds them
 
@@ -226,15 +231,6 @@ class ResultStore:
         return None if r is None else r['value']
 
 # %% ../nbs/07_transfer.ipynb #369af0e8
-def available_corpora(names=tuple(CORPORA) # corpus names to try
-                     )->list[str]:
-    "The corpora whose test split can be loaded here (the hub ones only when online or given a local copy)."
-    ok = []
-    for c in names:
-        try: load_corpus(c, 'test'); ok.append(c)
-        except DataError: pass
-    return ok
-
 def _as_prompt(p, model, tokenizer):
     if p is None: return None
     if isinstance(p, (str, Path)): return load_any_prompt(p, model, tokenizer)     # a file of either kind
@@ -292,6 +288,16 @@ def evaluate_grid(store:ResultStore,  # where the rows go (and what is skipped)
     bar.close()
     return dict(computed=len(todo), stored=len(cells) - len(todo))
 
+# %% ../nbs/07_transfer.ipynb #2205aecf
+def available_corpora(names=tuple(CORPORA) # corpus names to try
+                     )->list[str]:
+    "The corpora whose test split can be loaded here (the hub ones only when online or given a local copy)."
+    ok = []
+    for c in names:
+        try: load_corpus(c, 'test'); ok.append(c)
+        except DataError: pass
+    return ok
+
 # %% ../nbs/07_transfer.ipynb #0b097b94
 @dataclass
 class Matrix:
@@ -318,6 +324,7 @@ class Matrix:
     def _repr_markdown_(self): return self.table()
     def __repr__(self): return self.table()
 
+# %% ../nbs/07_transfer.ipynb #7b7be881
 _FIELDS = ('prompt', 'model', 'eval')
 
 def store_matrix(store:ResultStore, # the results
@@ -343,6 +350,7 @@ def store_matrix(store:ResultStore, # the results
     return Matrix(rl, cl, [[val.get((a, b)) for b in cl] for a in rl], title or f"{'/'.join(sorted(metric))} on {list(fixed.values())[0]}",
                   rows, cols, fmt)
 
+# %% ../nbs/07_transfer.ipynb #a362284c
 def recovery_matrix(store:ResultStore, # the results (perplexities)
                     eval:str,          # the corpus
                     prompts=None,      # prompt ids (rows; None: all but `baseline`)
@@ -366,6 +374,7 @@ def recovery_matrix(store:ResultStore, # the results (perplexities)
     against = f'{dense} with prompt {reference_prompt!r}' if reference_prompt else dense
     return Matrix(prompts, models, vals, f'recovered share of the gap on {eval} (against {against})', 'prompt', 'model', '{:.0%}')
 
+# %% ../nbs/07_transfer.ipynb #be71c325
 def plot_matrix(m:Matrix,               # the matrix
                 path:str|Path|None=None, # save as PNG here, and the numbers as JSON next to it
                 ax=None,                 # a matplotlib axis to draw on (None: a new figure)
