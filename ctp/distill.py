@@ -51,8 +51,11 @@ class TeacherCache:
                  logp:torch.Tensor,            # [m, L-1, k] log-probabilities, largest first (k = 0: [m, L-1, V], in id order)
                  ids:torch.Tensor|None,        # [m, L-1, k] their token ids (None: the full vocabulary)
                  rest:torch.Tensor|None,       # [m, L-1] log of the probability outside the k ids (None: the full vocabulary)
-                 meta:dict):                   # model, model_fingerprint, tokenizer, data, seq_len, k, vocab_size
+                 meta:dict,                    # model, model_fingerprint, tokenizer, data, seq_len, k, vocab_size
+                 teacher=None,                 # the teacher model, for a cache that computes a piece when it is first asked for
+                 done:torch.Tensor|None=None): # [m] bool: which pieces are computed (None: all)
         self.rows, self.logp, self.ids, self.rest, self.meta = rows.long(), logp, ids, rest, dict(meta)
+        self.teacher, self.done = teacher, torch.ones(len(self.rows), dtype=torch.bool) if done is None else done
         self._index = {r.numpy().tobytes(): i for i, r in enumerate(self.rows)}
 
     @property
@@ -74,7 +77,20 @@ class TeacherCache:
         if None in idx: raise DataError(f"a batch row is not among the teacher cache's {len(self.rows)} pieces: "
                                         f"the cache was made for other training data; make it from the training blocks")
         i = torch.tensor(idx)
+        self.fill(i)
         return self.logp[i], None if self.ids is None else self.ids[i], None if self.rest is None else self.rest[i]
+
+    def fill(self, which:torch.Tensor|None=None # indices of pieces (None: all)
+            ):
+        "Compute the teacher's numbers of the pieces `which` not computed yet, one piece at a time (so each is the same whenever it is made)."
+        which = torch.arange(len(self.rows)) if which is None else torch.as_tensor(which).reshape(-1)
+        todo = [int(j) for j in which if not self.done[j]]
+        if todo and self.teacher is None: raise ConfigError(f"{len(todo)} pieces of the teacher cache are not computed and it holds no teacher")
+        for j in todo:
+            lp, ids, rest = _numbers(self.teacher, self.rows[j:j + 1], self.k)
+            self.logp[j] = lp[0]
+            if self.ids is not None: self.ids[j], self.rest[j] = ids[0], rest[0]
+            self.done[j] = True
 
     def check(self, model=None,      # the student (or the teacher): its dense model must be the cache's teacher
               tokenizer=None,        # the tokenizer of the run
@@ -107,31 +123,36 @@ class TeacherCache:
         return self
 
 # %% ../nbs/05b_distill.ipynb #aed4f6d2
+def _numbers(model, rows:torch.Tensor, k:int)->tuple:
+    "The teacher's (top-k log-probabilities, their ids, the rest's log mass) at the positions of `rows` [b, L] that have a next token (k = 0: all log-probabilities)."
+    with torch.no_grad(): lp = F.log_softmax(forward_with_prompt(model, rows)[:, :-1].float(), -1)
+    if k == 0: return lp.cpu(), None, None
+    top, ids = lp.topk(k, -1)
+    return top.cpu(), ids.int().cpu(), lp.scatter(-1, ids, float('-inf')).logsumexp(-1).cpu()
+
 def teacher_cache(model,                # the teacher: the dense model the student was compressed from
                   blocks:torch.Tensor,  # [n, T] training token blocks (cut into seq_len pieces as `ctp.train.fit` cuts them)
                   seq_len:int,          # tokens per piece: the run's `TrainConfig.seq_len`
                   k:int=64,             # log-probabilities kept per position (the rest as one bucket); 0: all of them
                   tokenizer=None,       # the run's tokenizer (recorded as a fingerprint and checked on use)
                   batch_size:int=4,     # pieces per forward pass
+                  lazy:bool=False,      # compute each piece when a training step first needs it (one at a time), not all now
                  )->TeacherCache:
     "The teacher's next-token distributions for every position of the training pieces, computed once."
     rows = _pieces(blocks, seq_len)
     k = int(check_range('k', k, 0, 10_000_000))
     batch_size = int(check_range('batch_size', batch_size, 1))
     V = _vocab(model)
-    full = k == 0 or k >= V
-    lps, idss, rests = [], [], []
-    with torch.no_grad():
-        for i in tqdm(range(0, len(rows), batch_size), desc='teacher', disable=None, leave=False):
-            lp = F.log_softmax(forward_with_prompt(model, rows[i:i + batch_size])[:, :-1].float(), -1)
-            if full: lps.append(lp.cpu()); continue
-            top, ids = lp.topk(k, -1)
-            lps.append(top.cpu()); idss.append(ids.int().cpu())
-            rests.append(lp.scatter(-1, ids, float('-inf')).logsumexp(-1).cpu())
+    k = 0 if k >= V else k
     meta = dict(model=model_record(model).base or model_name(model), model_fingerprint=weights_fingerprint(model),
                 tokenizer=tokenizer_fingerprint(tokenizer) if tokenizer is not None else '',
-                data=fingerprint(rows.numpy().tobytes()), seq_len=int(rows.shape[1]), k=0 if full else k, vocab_size=V)
-    return TeacherCache(rows, torch.cat(lps), None if full else torch.cat(idss), None if full else torch.cat(rests), meta)
+                data=fingerprint(rows.numpy().tobytes()), seq_len=int(rows.shape[1]), k=k, vocab_size=V)
+    m, L = rows.shape
+    if lazy: return TeacherCache(rows, torch.zeros(m, L - 1, k or V), torch.zeros(m, L - 1, k, dtype=torch.int32) if k else None,
+                                 torch.zeros(m, L - 1) if k else None, meta, teacher=model, done=torch.zeros(m, dtype=torch.bool))
+    parts = [_numbers(model, rows[i:i + batch_size], k) for i in tqdm(range(0, m, batch_size), desc='teacher', disable=None, leave=False)]
+    cat = lambda j: None if k == 0 else torch.cat([p[j] for p in parts])
+    return TeacherCache(rows, torch.cat([p[0] for p in parts]), cat(1), cat(2), meta)
 
 # %% ../nbs/05b_distill.ipynb #ed974c3d
 def save_teacher(cache:TeacherCache, # the cache
@@ -139,6 +160,7 @@ def save_teacher(cache:TeacherCache, # the cache
                 )->Path:
     "Write a teacher cache and its metadata to a safetensors file, atomically; return the path."
     if not isinstance(cache, TeacherCache): raise ConfigError(f"save_teacher needs a TeacherCache, got {type(cache).__name__}")
+    cache.fill()                                      # a lazy cache: its pieces not yet needed are computed first
     t = {'rows': cache.rows.int().contiguous(), 'logp': cache.logp.float().contiguous()}
     if cache.ids is not None: t.update(ids=cache.ids.int().contiguous(), rest=cache.rest.float().contiguous())
     md = {**{k: str(v) for k, v in cache.meta.items()}, 'format': TEACHER_FORMAT, 'version': '1'}
