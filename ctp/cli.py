@@ -408,7 +408,8 @@ def _settings(a:dict):
 
 def _open_folder(out:Path, config:dict, model:str):
     "Open the run's folder: a new run records its settings, a run with the same settings resumes, one with others is refused."
-    from ctp.train import SAME_RESULT
+    import dataclasses
+    from ctp.train import SAME_RESULT, TrainConfig
     if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
     if any(q.exists() and not q.is_dir() for q in out.parents):
         raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
@@ -417,7 +418,8 @@ def _open_folder(out:Path, config:dict, model:str):
     cfg_file = out/'config.json'
     if cfg_file.exists():
         old = load_json(cfg_file)
-        same = lambda c: {**c, 'train': {k: v for k, v in c['train'].items() if k not in SAME_RESULT}}   # how, not what
+        d = dataclasses.asdict(TrainConfig())   # a setting a run's record lacks (it came later) counts as its default
+        same = lambda c: {**c, 'train': {k: v for k, v in {**d, **c['train']}.items() if k not in SAME_RESULT}}   # how, not what
         if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
             raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
         print(f'resuming the run in {out}')
