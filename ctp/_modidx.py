@@ -407,7 +407,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                                  'ctp.soft_prompt.SoftPrompt.hidden': ('soft_prompt.html#softprompt.hidden', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt.SoftPrompt.init_from': ('soft_prompt.html#softprompt.init_from', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt.SoftPrompt.n_tokens': ('soft_prompt.html#softprompt.n_tokens', 'ctp/soft_prompt.py'),
-                                 'ctp.soft_prompt._embedding': ('soft_prompt.html#_embedding', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt._lora_targets': ('soft_prompt.html#_lora_targets', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt._loss_fn': ('soft_prompt.html#_loss_fn', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt._rebuilt': ('soft_prompt.html#_rebuilt', 'ctp/soft_prompt.py'),

@@ -16,7 +16,7 @@ from .core import *
 from .models import model_name
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
 from .distill import TeacherCache, teacher_cache, kd_loss
-from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv
+from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv, input_embedding
 from .evaluate import perplexity
 
 # %% auto #0
@@ -27,11 +27,10 @@ __all__ = ['PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_meta
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
 _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
 
-def _embedding(model)->nn.Module: return model.get_input_embeddings()
 
 def model_width(model)->int:
     "The width of the model's input embeddings: the hidden size a prompt for it must have."
-    return int(_embedding(model).weight.shape[1])
+    return int(input_embedding(model).weight.shape[1])
 
 def tokenizer_fingerprint(tokenizer)->str:
     "A short hash of a tokenizer's vocabulary (token -> id), to tell tokenizers apart."
@@ -40,7 +39,7 @@ def tokenizer_fingerprint(tokenizer)->str:
 def prompt_metadata(model, tokenizer=None)->dict:
     "What a prompt file records about the model (and tokenizer) a prompt is made for."
     return dict(model=model_name(model), hidden_size=model_width(model),
-                vocab_size=len(tokenizer) if tokenizer is not None else int(_embedding(model).weight.shape[0]),
+                vocab_size=len(tokenizer) if tokenizer is not None else int(input_embedding(model).weight.shape[0]),
                 tokenizer=tokenizer_fingerprint(tokenizer) if tokenizer is not None else '',
                 level='', steps=0, data='', init='')
 
@@ -81,7 +80,7 @@ class SoftPrompt(nn.Module):
         "A prompt for `model`, initialised from its vocabulary embeddings, a text, the training corpus, or at random."
         check_choice('prompt init', how, INITS)
         n_tokens = int(check_range('n_tokens', n_tokens, 1))
-        emb = _embedding(model)
+        emb = input_embedding(model)
         W = emb.weight
         V = int(W.shape[0])
         g = torch.Generator().manual_seed(int(check_range('seed', seed, 0, 2**63 - 1)))
@@ -157,7 +156,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     elif prompt.hidden != model_width(model):
         raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
     if not all(torch.isfinite(p).all() for p in prompt.parameters()): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
-    dev = _embedding(model).weight.device
+    dev = input_embedding(model).weight.device
     prompt = copy.deepcopy(prompt).to(dev)
     rank, world = init_distributed()
     # several processes: DDP averages the prompt's gradient over them (see "Several processes")
@@ -228,16 +227,16 @@ def load_prompt(path:str|Path,  # a file written by `save_prompt`
         if w.shape[1] != H:
             raise PromptFileError(f"prompt {str(path)!r} has hidden size {w.shape[1]} (made for {md.get('model', '?')!r}), "
                                   f"but {model_name(model)!r} has input width {H}; a prompt only fits models of its own width")
-        if md.get('vocab_size') and md['vocab_size'] != _embedding(model).weight.shape[0] and tokenizer is None:
-            warnings.warn(f"prompt {str(path)!r} was made for a vocabulary of {md['vocab_size']} tokens; this model has {_embedding(model).weight.shape[0]}")
+        if md.get('vocab_size') and md['vocab_size'] != input_embedding(model).weight.shape[0] and tokenizer is None:
+            warnings.warn(f"prompt {str(path)!r} was made for a vocabulary of {md['vocab_size']} tokens; this model has {input_embedding(model).weight.shape[0]}")
     if tokenizer is not None and md.get('tokenizer') and md['tokenizer'] != tokenizer_fingerprint(tokenizer):
         warnings.warn(f"prompt {str(path)!r} was trained with another tokenizer (fingerprint {md['tokenizer']}, "
                       f"this one {tokenizer_fingerprint(tokenizer)}, vocabulary {md.get('vocab_size')} vs {len(tokenizer)}); "
                       f"it may not work as intended")
-    dt = w.dtype if dtype is None else (_embedding(model).weight.dtype if dtype == 'model' and model is not None else get_dtype(dtype))
+    dt = w.dtype if dtype is None else (input_embedding(model).weight.dtype if dtype == 'model' and model is not None else get_dtype(dtype))
     meta = {k: v for k, v in md.items() if k not in ('format', 'version')}
     sp = SoftPrompt(w.shape[0], w.shape[1], dt, w, meta)
-    return sp.to(_embedding(model).weight.device) if model is not None else sp
+    return sp.to(input_embedding(model).weight.device) if model is not None else sp
 
 # %% ../nbs/06_soft_prompt.ipynb #a9c0d527
 def to_peft(prompt:SoftPrompt,    # the prompt
