@@ -82,6 +82,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                          'ctp.cli.headline': ('cli.html#headline', 'ctp/cli.py'),
                          'ctp.cli.main': ('cli.html#main', 'ctp/cli.py'),
                          'ctp.cli.open_model': ('cli.html#open_model', 'ctp/cli.py'),
+                         'ctp.cli.recipe': ('cli.html#recipe', 'ctp/cli.py'),
                          'ctp.cli.reproduce': ('cli.html#reproduce', 'ctp/cli.py'),
                          'ctp.cli.train': ('cli.html#train', 'ctp/cli.py'),
                          'ctp.cli.transfer': ('cli.html#transfer', 'ctp/cli.py')},

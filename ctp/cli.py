@@ -10,8 +10,8 @@ from fastcore.script import anno_parser
 from .core import *
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BOS_CHOICES', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_', 'docs', 'train',
-           'demo', 'transfer', 'reproduce', 'ReproduceRun', 'headline', 'bench']
+__all__ = ['COMMANDS', 'BOS_CHOICES', 'INIT_WORDS', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_',
+           'docs', 'train', 'demo', 'transfer', 'reproduce', 'ReproduceRun', 'recipe', 'headline', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -271,8 +271,8 @@ def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
     from ctp.train import TrainConfig
     return TrainConfig(steps=steps, warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
 
-def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level:str, kind:str='shallow'):
-    "Train a prompt (`kind` 'shallow' or 'deep') on `corpus`'s train split (validated on its valid split), as `ctp train` and `ctp reproduce` do."
+def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level:str, kind:str='shallow', teacher=None):
+    "Train a prompt (`kind` 'shallow' or 'deep') on `corpus`'s train split (validated on its valid split), as `ctp train` and `ctp reproduce` do (`teacher`: the dense model, for objective kd/mix)."
     from ctp.data import load_corpus, token_blocks
     from ctp.soft_prompt import train_prompt
     tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, bos=bos)
@@ -281,7 +281,8 @@ def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level
     if kind == 'deep':
         from ctp.deep import DeepPrompt
         start = DeepPrompt.init_from(m, tok, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
-    return train_prompt(m, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, level=level, tokenizer=tok, data=f'{corpus}/train')
+    return train_prompt(m, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, level=level, tokenizer=tok, data=f'{corpus}/train',
+                        teacher=teacher)
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command
@@ -373,6 +374,9 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               n:int=60,                 # questions per task (a fixed subset)
               steps:int=60,             # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
               lr:float=1e-2,            # peak learning rate of the prompt
+              kind:str='shallow',       # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
+              init:str='vocab',         # the prompt's start: corpus (a training text's own embeddings or keys/values), vocab, sample, random
+              objective:str='lm',       # 'lm' (next-token loss), 'kd' (distillation from the dense model) or 'mix' (both, half each)
               n_tokens:int=100,         # soft tokens
               batch_size:int=4,         # training blocks per step
               seq_len:int=256,          # tokens per training block
@@ -383,7 +387,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
               bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
-    "The main job: compress, evaluate, train a soft prompt, evaluate again, and write a report."
+    "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write a report."
     run = ReproduceRun.start(**locals())
     for name, stage, stored in REPRODUCE_STAGES:
         run.results[name] = _stored(run, name, stage) if stored else stage(run)
@@ -398,10 +402,12 @@ def _settings(a:dict):
     if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
     for c in [a['corpus']] + _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
     for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
+    check_choice('kind', a['kind'], ('shallow', 'deep'))
+    check_choice('objective', a['objective'], ('lm', 'kd', 'mix'))
     steps = a['steps']
     cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
-                        batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'])
-    config = dict(model=a['model'], level=lvl, corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
+                        batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'])
+    config = dict(model=a['model'], level=lvl, kind=a['kind'], corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
                   eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
                   **({} if a['bos'] == 'auto' else dict(bos=a['bos'])))          # a run from before --bos resumes as 'auto'
     return config, cfg, b
@@ -419,7 +425,7 @@ def _open_folder(out:Path, config:dict, model:str):
     if cfg_file.exists():
         old = load_json(cfg_file)
         d = dataclasses.asdict(TrainConfig())   # a setting a run's record lacks (it came later) counts as its default
-        same = lambda c: {**c, 'train': {k: v for k, v in {**d, **c['train']}.items() if k not in SAME_RESULT}}   # how, not what
+        same = lambda c: {'kind': 'shallow', **c, 'train': {k: v for k, v in {**d, **c['train']}.items() if k not in SAME_RESULT}}   # how, not what (a run from before --kind: shallow)
         if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
             raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
         print(f'resuming the run in {out}')
@@ -445,6 +451,23 @@ class ReproduceRun:
         suite = dict(corpora=[a['corpus']] + ([unseen] if unseen and unseen != a['corpus'] else []), tasks=_csv(a['tasks']), n=a['n'],
                      seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'] or None, seed=a['seed'], bos=b)
         return cls(a, config, cfg, suite, t_start)
+
+# %% ../nbs/09_cli.ipynb #43a5941f
+INIT_WORDS = dict(corpus='a training text (its own embeddings, or its keys and values)', vocab='random vocabulary rows',
+                  sample='sampled vocabulary rows', random='random numbers', text='a given text')
+
+def recipe(kind:str, # 'shallow' or 'deep'
+           cfg,      # the prompt's TrainConfig
+           corpus:str # the corpus trained on
+          )->str:
+    "The prompt's recipe in one sentence, as a reproduce report names it."
+    what = (f"a deep prompt (keys and values of {cfg.n_tokens} positions at every layer)" if kind == 'deep' else
+            f"a shallow prompt ({cfg.n_tokens} soft input embeddings)")
+    loss = dict(lm='the next-token (LM) loss', kd=f'distillation from the dense model (KL at temperature {cfg.temperature:g}, teacher top-{cfg.kd_topk})',
+                mix=f'{1 - cfg.kd_weight:g} x LM loss + {cfg.kd_weight:g} x distillation from the dense model')[cfg.objective]
+    return (f"{what}, started from {INIT_WORDS.get(cfg.init, cfg.init)}, trained with {loss} for {cfg.steps} steps of "
+            f"{cfg.batch_size} x {cfg.seq_len} tokens of `{corpus}` (lr {cfg.lr:g})")
+
 
 # %% ../nbs/09_cli.ipynb #f0e0110f
 def headline(results:dict # the `results.json` of a reproduce run
@@ -490,8 +513,7 @@ def _report_md(run, results:dict, table:str)->str:
     bos, corpus, unseen = a['bos'], a['corpus'], a['unseen']
     note = ("The embedded model's dense weights are themselves a dequantized 4-bit (Q4_1) model." if dense.get('note') else '')
     md = [f"# ctp reproduce: {a['model']} at {lvl}", '', table, '', note, '',
-          f"Prompt: {a['n_tokens']} soft tokens trained for {a['steps']} steps of {a['batch_size']} x {a['seq_len']} tokens of `{corpus}` "
-          f"(lr {a['lr']}); best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
+          f"Prompt: {recipe(run.config['kind'], run.cfg, corpus)}; best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
           f"`{unseen}` was never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
@@ -539,17 +561,21 @@ def _compressed(run)->dict:
     return evaluate_suite(run.model, run.tok, **run.suite)
 
 def _training(run)->dict:
-    "Train the prompt on the frozen compressed model (checkpointed in the folder) and save it there."
+    "Train the prompt on the frozen compressed model (checkpointed in the folder; kd/mix: the dense model teaches) and save it there."
     from ctp.soft_prompt import save_prompt
-    res = _train_on(run.model, run.tok, run.args['corpus'], run.cfg, run.suite['bos'], run.out/'checkpoint', run.level)
-    save_prompt(res.prompt, run.out/'prompt.safetensors')
+    from ctp.deep import save_deep_prompt
+    from ctp.models import load_model
+    teacher = None if run.cfg.objective == 'lm' else load_model(run.args['model'], device=run.args['device'])[0]
+    res = _train_on(run.model, run.tok, run.args['corpus'], run.cfg, run.suite['bos'], run.out/'checkpoint', run.level,
+                    kind=run.config['kind'], teacher=teacher)
+    (save_deep_prompt if run.config['kind'] == 'deep' else save_prompt)(res.prompt, run.out/'prompt.safetensors')
     return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
 
 def _prompted(run)->dict:
     "Evaluate the compressed model behind the trained prompt."
     from ctp.evaluate import evaluate_suite
-    from ctp.soft_prompt import load_prompt
-    prompt = load_prompt(run.out/'prompt.safetensors', run.model, run.tok)
+    from ctp.deep import load_any_prompt
+    prompt = load_any_prompt(run.out/'prompt.safetensors', run.model, run.tok)
     return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
 
 REPRODUCE_STAGES = (   # (name, stage, stored in the folder as NAME.json)

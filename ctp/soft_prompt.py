@@ -126,7 +126,8 @@ def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenize
         return lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
     if teacher is None: raise ConfigError(f"objective {config.objective!r} needs a teacher: the dense model or its TeacherCache (teacher=)")
     if config.recompute: raise ConfigError(f"recompute=True is not available with objective {config.objective!r}; use objective='lm' or recompute=False")
-    cache = teacher if isinstance(teacher, TeacherCache) else teacher_cache(teacher, train_blocks, config.seq_len, config.kd_topk, tokenizer, config.batch_size)
+    cache = teacher if isinstance(teacher, TeacherCache) else teacher_cache(teacher, train_blocks, config.seq_len, config.kd_topk, tokenizer, config.batch_size,
+                                                                                        lazy=True)   # each piece when a step first needs it
     cache.check(model, tokenizer, train_blocks, config.seq_len, config.kd_topk)      # refuses another model, tokenizer, data or k
     w = 1.0 if config.objective == 'kd' else config.kd_weight
     return lambda b: kd_loss(model, b, cache, prompt=trained, temperature=config.temperature, kd_weight=w)
@@ -141,7 +142,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
                  tokenizer=None,       # recorded as a fingerprint in the prompt (and needed for init='text')
                  data:str='',          # a description of the training data (recorded)
                  on_step=None,         # called as on_step(step, loss) after each step
-                 teacher=None,         # objective 'kd'/'mix': the dense model (its cache is made first) or its `ctp.distill.TeacherCache`
+                 teacher=None,         # objective 'kd'/'mix': the dense model (its outputs cached lazily, as steps need them) or its `ctp.distill.TeacherCache`
                 )->TrainResult:
     "Train a soft prompt (shallow or deep) on a frozen model; returns the prompt with the best validation perplexity and the curves."
     config = config or TrainConfig()
