@@ -372,12 +372,12 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               unseen:str='stories',     # corpus never trained on (its test split is the unseen-domain score)
               tasks:str='piqa,arc_easy,lambada', # zero-shot tasks ('' for none)
               n:int=60,                 # questions per task (a fixed subset)
-              steps:int=60,             # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
-              lr:float=1e-2,            # peak learning rate of the prompt
-              kind:str='shallow',       # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
-              init:str='vocab',         # the prompt's start: corpus (a training text's own embeddings or keys/values), vocab, sample, random
+              steps:int=100,            # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
+              lr:float=3e-2,            # peak learning rate of the prompt
+              kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
+              init:str='corpus',        # the prompt's start: corpus (a training text's own embeddings or keys/values), vocab, sample, random
               objective:str='lm',       # 'lm' (next-token loss), 'kd' (distillation from the dense model) or 'mix' (both, half each)
-              n_tokens:int=100,         # soft tokens
+              n_tokens:int=100,         # prompt length: soft tokens (shallow) or key/value positions (deep)
               batch_size:int=4,         # training blocks per step
               seq_len:int=256,          # tokens per training block
               eval_seq_len:int=512,     # tokens per perplexity block
@@ -505,6 +505,20 @@ def _plots(results:dict, out:Path):
     plt.close(fig)
     plt.close(plot_curves({'prompt': results['training']['history']}, out/'training.png', title='soft-prompt training'))
 
+def _change_table(before:dict, after:dict, lvl:str)->list[str]:
+    "Report lines: each task's accuracy before and behind the prompt, the change and its paired 95% interval (same questions)."
+    from ctp.evaluate import accuracy_change
+    rows = [(t, r, after['zero_shot'][t]) for t, r in before.get('zero_shot', {}).items() if t in after.get('zero_shot', {})]
+    if not rows: return []
+    out = ['| task | n | ' + lvl + ' acc | + prompt acc | change | 95% interval (paired) | questions gained / lost |', '|---|---:|---:|---:|---:|---:|---:|']
+    for t, a, b in rows:
+        c = accuracy_change(a, b) if a.get('correct') and b.get('correct') else None   # a run stored before items: no interval
+        ci = '-' if c is None else f"{100 * c['lo']:+.1f} to {100 * c['hi']:+.1f} points"
+        gl = '-' if c is None else f"{c['better']} / {c['worse']}"
+        out.append(f"| {t} | {a['n']} | {a['acc']:.3f} | {b['acc']:.3f} | {100 * (b['acc'] - a['acc']):+.1f} points | {ci} | {gl} |")
+    return ['## Task accuracy: what the prompt changed', '', *out, '',
+            'The interval is of the change on the same questions (paired); a change whose interval holds 0 is within the noise.', '']
+
 def _report_md(run, results:dict, table:str)->str:
     "The text of report.md: the headline table, how the prompt was trained, and each model's suite table."
     from ctp.evaluate import suite_table
@@ -517,6 +531,7 @@ def _report_md(run, results:dict, table:str)->str:
           f"`{unseen}` was never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
+          *_change_table(compressed, prompted, lvl),
           '## Dense', '', suite_table(dense), '', f'## {lvl}', '', suite_table(compressed), '',
           f'## {lvl} + prompt', '', suite_table(prompted), '']
     return '\n'.join(md)

@@ -16,7 +16,7 @@ from .runtime import (prompt_embeds, prompt_for, prompt_value, prompt_length, is
 
 # %% auto #0
 __all__ = ['CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
-           'suite_table', 'plot_suite']
+           'accuracy_change', 'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #0ead6017
 def perplexity(model,               # a causal LM
@@ -224,7 +224,7 @@ def evaluate_suite(model,                 # a causal LM
                    seed:int=0,            # which subset of questions
                    bos:bool|None=None     # text led by bos; None: as the tokenizer does (the result says which)
                   )->dict:
-    "Perplexity on each corpus's test split and zero-shot accuracy on each task, with sizes and timings."
+    "Perplexity on each corpus's test split and zero-shot accuracy on each task (which questions were right too), with sizes and timings."
     for c in corpora: check_choice('corpus', c, CORPORA, DataError)
     for t in tasks: check_choice('task', t, TASKS, DataError)
     p = prompt_value(prompt)
@@ -240,10 +240,26 @@ def evaluate_suite(model,                 # a causal LM
         res['perplexity'][c] = dict(ppl=ppl, blocks=len(blocks), tokens=blocks.numel(), seconds=round(time.time() - t0, 1))
     for t in tasks:
         t0 = time.time()
-        r = zero_shot(model, tokenizer, t, n=n, prompt=p, batch_size=2 * batch_size, seed=seed, bos=bos)
+        r = zero_shot(model, tokenizer, t, n=n, prompt=p, batch_size=2 * batch_size, seed=seed, bos=bos, items=True)
         res['zero_shot'][t] = dict(r, seconds=round(time.time() - t0, 1))
     if tasks: res['mean_acc'] = sum(r['acc'] for r in res['zero_shot'].values()) / len(tasks)
     return res
+
+# %% ../nbs/03_evaluate.ipynb #6a23e77d
+def accuracy_change(before:dict, # a `zero_shot` result with `items=True` (e.g. the compressed model)
+                    after:dict,  # the same questions, scored again (e.g. behind a prompt)
+                    z:float=1.96 # the normal quantile of the interval (1.96: 95%)
+                   )->dict:
+    "Accuracy change after - before on the same questions, with its paired interval: dict(change, lo, hi, n, better, worse)."
+    a, b = before.get('correct'), after.get('correct')
+    if a is None or b is None: raise ConfigError("accuracy_change needs zero_shot results made with items=True (their 'correct' strings)")
+    if len(a) != len(b) or before.get('task') != after.get('task'):
+        raise ConfigError(f"accuracy_change needs the same questions: {before.get('task')!r} x {len(a)} against {after.get('task')!r} x {len(b)}")
+    d = [int(y) - int(x) for x, y in zip(a, b)]
+    n = len(d); m = sum(d) / n
+    se = math.sqrt(sum((x - m) ** 2 for x in d) / (n - 1) / n) if n > 1 else float('nan')
+    return dict(change=m, lo=m - z * se, hi=m + z * se, n=n, better=d.count(1), worse=d.count(-1))
+
 
 # %% ../nbs/03_evaluate.ipynb #5914c0c1
 def suite_table(res:dict # a result of `evaluate_suite`
