@@ -8,11 +8,12 @@ import contextlib, hashlib, json, math, os, random, tempfile
 from pathlib import Path
 import numpy as np
 import torch
+from safetensors import SafetensorError, safe_open
 
 # %% auto #0
 __all__ = ['DTYPES', 'CTPError', 'ConfigError', 'ModelError', 'DataError', 'PromptFileError', 'CompressionError', 'TrainingError',
            'check_choice', 'check_range', 'set_seed', 'get_device', 'get_dtype', 'ctp_home', 'offline', 'atomic_write',
-           'save_json', 'load_json', 'fingerprint']
+           'save_json', 'load_json', 'read_header', 'fingerprint']
 
 # %% ../nbs/00_core.ipynb #21b3e1e2
 class CTPError(Exception):
@@ -178,6 +179,18 @@ def load_json(path:str|Path # a JSON file written by `save_json`
     if not p.is_file(): raise ConfigError(f"no JSON file at {str(p)!r}")
     try: return json.loads(p.read_text())
     except json.JSONDecodeError as e: raise ConfigError(f"{str(p)!r} is not valid JSON: {e}") from None
+
+# %% ../nbs/00_core.ipynb #da823fed
+def read_header(path:str|Path,       # a safetensors file
+                what:str='prompt file' # what the file should be, for the message when it is missing
+               )->tuple[dict, set]:
+    "A safetensors file's metadata and tensor names, read without its tensors; PromptFileError if missing or not safetensors."
+    p = Path(path)
+    if not p.is_file(): raise PromptFileError(f"no {what} at {str(p)!r}")
+    try:
+        with safe_open(str(p), 'pt') as f: return dict(f.metadata() or {}), set(f.keys())
+    except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"{str(p)!r} is not a safetensors file: {e}") from None
+
 
 # %% ../nbs/00_core.ipynb #bf7ce621
 def fingerprint(obj # a str, bytes, or anything JSON can serialise (e.g. a vocabulary dict)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from safetensors import SafetensorError
-from safetensors.torch import save_file, load_file, safe_open
+from safetensors.torch import save_file, load_file
 from .core import *
 from .models import model_name
 from .train import INITS
@@ -111,11 +111,9 @@ def load_deep_prompt(path:str|Path,  # a file written by `save_deep_prompt`
                     )->DeepPrompt:
     "Load a deep prompt file, checking it against itself, the model's cache shape (error) and the tokenizer (warning)."
     p = Path(path)
-    if not p.is_file(): raise PromptFileError(f"no prompt file at {str(p)!r}")
-    try:
-        with safe_open(str(p), 'pt') as f: md, names = f.metadata() or {}, set(f.keys())
-        t = load_file(str(p))
-    except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"{str(p)!r} is not a safetensors file or is damaged: {e}") from None
+    md, names = read_header(p, 'prompt file')
+    try: t = load_file(str(p))
+    except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"deep prompt file {str(p)!r} is damaged: {e}") from None
     if md.get('format') != DEEP_FORMAT or names != {'keys', 'values'}:
         raise PromptFileError(f"{str(p)!r} is not a ctp deep prompt file (format {md.get('format')!r}, tensors {sorted(names)})")
     md = {k: (int(v) if k in _INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
@@ -142,9 +140,8 @@ def load_any_prompt(path:str|Path, model=None, tokenizer=None, # as for `load_pr
                     dtype:str|torch.dtype|None=None)->nn.Module:
     "Load a prompt file of either kind: a `SoftPrompt` (`load_prompt`) or a `DeepPrompt` (`load_deep_prompt`), by its format."
     p = Path(path)
-    try:
-        with safe_open(str(p), 'pt') as f: fmt = (f.metadata() or {}).get('format')
-    except (SafetensorError, OSError, ValueError): fmt = None           # let load_prompt say what is wrong
+    try: fmt = read_header(p)[0].get('format')
+    except PromptFileError: fmt = None                                   # let load_prompt say what is wrong
     if fmt == DEEP_FORMAT: return load_deep_prompt(p, model, tokenizer, dtype)
     return load_prompt(p, model, tokenizer, dtype)
 
@@ -153,9 +150,8 @@ def read_any_metadata(path:str|Path # a prompt file of either kind
                      )->dict:
     "The metadata of a prompt file of either kind (a deep one's with `kind='deep'` and its cache shape); refuses a foreign file."
     p = Path(path)
-    try:
-        with safe_open(str(p), 'pt') as f: fmt = (f.metadata() or {}).get('format')
-    except (SafetensorError, OSError, ValueError): fmt = None
+    try: fmt = read_header(p)[0].get('format')
+    except PromptFileError: fmt = None
     if fmt == DEEP_FORMAT: return load_deep_prompt(p).meta                # checked against itself (a few MB at most)
     return {'kind': 'shallow', **read_prompt_metadata(p)}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from safetensors import SafetensorError
-from safetensors.torch import save_file, load_file, safe_open
+from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import *
 from .models import model_name, model_record, tokenizer_fingerprint
@@ -194,10 +194,7 @@ def load_teacher(path:str|Path,   # a file written by `save_teacher`
                 )->TeacherCache:
     "Load a teacher cache file, refusing it for a model, tokenizer, data or k it was not made for."
     p = Path(path)
-    if not p.is_file(): raise PromptFileError(f"no teacher cache at {str(p)!r}")
-    try:
-        with safe_open(str(p), 'pt') as f: md = f.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"{str(p)!r} is not a safetensors file: {e}") from None
+    md, _ = read_header(p, 'teacher cache')
     if md.get('format') != TEACHER_FORMAT or any(x not in md for x in _TEACHER_KEYS):
         raise PromptFileError(f"{str(p)!r} is not a ctp teacher cache (format {md.get('format')!r})")
     meta = {x: int(md[x]) if x in ('seq_len', 'k', 'vocab_size') else md[x] for x in _TEACHER_KEYS}

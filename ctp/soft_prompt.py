@@ -197,15 +197,12 @@ def save_prompt(prompt:SoftPrompt, # the prompt
 def read_prompt_metadata(path:str|Path)->dict:
     "The metadata of a prompt file, without loading its tensor."
     p = Path(path)
-    if not p.is_file(): raise PromptFileError(f"no prompt file at {str(p)!r}")
-    try:
-        with safe_open(str(p), 'pt') as f: md, keys = f.metadata() or {}, list(f.keys())
-    except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"{str(p)!r} is not a safetensors file: {e}") from None
+    md, keys = read_header(p, 'prompt file')
     if md.get('format') == 'ctp.deep_prompt':   # ctp.deep's DEEP_FORMAT
         raise PromptFileError(f"{str(p)!r} is a deep prompt (keys and values at every layer): load it with ctp.deep.load_deep_prompt, "
                               f"or ctp.deep.load_any_prompt for either kind")
     if md.get('format') != PROMPT_FORMAT or 'prompt' not in keys:
-        raise PromptFileError(f"{str(p)!r} is not a ctp prompt file (format {md.get('format')!r}, tensors {keys})")
+        raise PromptFileError(f"{str(p)!r} is not a ctp prompt file (format {md.get('format')!r}, tensors {sorted(keys)})")
     return {k: (int(v) if k in _INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
 
 def load_prompt(path:str|Path,  # a file written by `save_prompt`
