@@ -133,6 +133,8 @@ class ModelRecord:
         "The record held by a dict such as `ctp.json`'s."
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
+
+# %% ../nbs/01_models.ipynb #588fe64f
 def _legacy(config)->dict:
     return {k[4:]: getattr(config, k) for k in LEGACY_CONFIG_KEYS if getattr(config, k, None) is not None}
 

@@ -32,10 +32,14 @@ def model_width(model)->int:
     "The width of the model's input embeddings: the hidden size a prompt for it must have."
     return int(input_embedding(model).weight.shape[1])
 
+
+# %% ../nbs/06_soft_prompt.ipynb #397a2c85
 def tokenizer_fingerprint(tokenizer)->str:
     "A short hash of a tokenizer's vocabulary (token -> id), to tell tokenizers apart."
     return fingerprint(tokenizer.get_vocab())
 
+
+# %% ../nbs/06_soft_prompt.ipynb #0c511273
 def prompt_metadata(model, tokenizer=None)->dict:
     "What a prompt file records about the model (and tokenizer) a prompt is made for."
     return dict(model=model_name(model), hidden_size=model_width(model),
@@ -43,6 +47,8 @@ def prompt_metadata(model, tokenizer=None)->dict:
                 tokenizer=tokenizer_fingerprint(tokenizer) if tokenizer is not None else '',
                 level='', steps=0, data='', init='')
 
+
+# %% ../nbs/06_soft_prompt.ipynb #b3bd2b2b
 class SoftPrompt(nn.Module):
     "A learned `[n_tokens, hidden]` matrix of input embeddings, prepended to every input of a frozen causal LM."
     def __init__(self, n_tokens:int=100, # number of soft tokens N
@@ -194,6 +200,8 @@ def save_prompt(prompt:SoftPrompt, # the prompt
         save_file({'prompt': prompt.weight.detach().cpu().contiguous()}, str(tmp), metadata=md)
     return Path(path)
 
+
+# %% ../nbs/06_soft_prompt.ipynb #62d023e6
 def read_prompt_metadata(path:str|Path)->dict:
     "The metadata of a prompt file, without loading its tensor."
     p = Path(path)
@@ -205,6 +213,8 @@ def read_prompt_metadata(path:str|Path)->dict:
         raise PromptFileError(f"{str(p)!r} is not a ctp prompt file (format {md.get('format')!r}, tensors {sorted(keys)})")
     return {k: (int(v) if k in _INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
 
+
+# %% ../nbs/06_soft_prompt.ipynb #138e4c07
 def load_prompt(path:str|Path,  # a file written by `save_prompt`
                 model=None,      # if given: refuse a prompt of another hidden size, move it to the model's device
                 tokenizer=None,  # if given: warn when the prompt was made with another tokenizer
@@ -259,6 +269,8 @@ def to_peft(prompt:SoftPrompt,    # the prompt
         Path(tmp).write_text(json.dumps(cfg_dict, indent=2, sort_keys=True, default=str) + '\n')
     return folder
 
+
+# %% ../nbs/06_soft_prompt.ipynb #f2cd0c1c
 def from_peft(source,   # a PEFT prompt-tuning adapter folder, or a PeftModel with a prompt-tuning adapter
               adapter_name:str='default', # which adapter of a PeftModel
              )->SoftPrompt:
@@ -308,10 +320,14 @@ def lora_params_per_rank(model, target_modules=None)->int:
     if n == 0: raise ConfigError(f"no module of this model matches LoRA targets {targets}")
     return n
 
+
+# %% ../nbs/06_soft_prompt.ipynb #c5812e90
 def lora_rank_for(model, n_params:int, target_modules=None)->int:
     "The LoRA rank whose trainable numbers come closest to `n_params` (at least 1)."
     return max(1, round(check_range('n_params', n_params, 1) / lora_params_per_rank(model, target_modules)))
 
+
+# %% ../nbs/06_soft_prompt.ipynb #e5fc917a
 def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pass a copy you can give away)
                train_blocks:torch.Tensor, valid_blocks:torch.Tensor, # as for train_prompt
                config:TrainConfig|None=None, # the same settings as the prompt's (n_tokens sets the budget)

@@ -67,6 +67,8 @@ def bnb_kind(module:nn.Module # any layer
     "'4bit' or 'int8' for a bitsandbytes layer (known by its class name, without importing bitsandbytes), else None."
     return {'Linear4bit': '4bit', 'Linear8bitLt': 'int8'}.get(type(module).__name__)
 
+
+# %% ../../nbs/04b_compress_report.ipynb #6d069b06
 @torch.no_grad()
 def effective_weight(module:nn.Module # a target layer (nn.Linear, llm-compressor quantized, or bitsandbytes)
                     )->tuple[torch.Tensor, dict]:
