@@ -356,6 +356,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                              'ctp.harness._mc': ('harness.html#_mc', 'ctp/harness.py'),
                              'ctp.harness._question': ('harness.html#_question', 'ctp/harness.py'),
                              'ctp.harness._request_docs': ('harness.html#_request_docs', 'ctp/harness.py'),
+                             'ctp.harness.harness_samples': ('harness.html#harness_samples', 'ctp/harness.py'),
                              'ctp.harness.harness_tasks': ('harness.html#harness_tasks', 'ctp/harness.py')},
             'ctp.models': { 'ctp.models.ModelRecord': ('models.html#modelrecord', 'ctp/models.py'),
                             'ctp.models.ModelRecord.from_dict': ('models.html#modelrecord.from_dict', 'ctp/models.py'),
