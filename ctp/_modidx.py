@@ -278,6 +278,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                           'ctp.docs._cfg': ('docs.html#_cfg', 'ctp/docs.py'),
                           'ctp.docs._code_pages': ('docs.html#_code_pages', 'ctp/docs.py'),
                           'ctp.docs._directives': ('docs.html#_directives', 'ctp/docs.py'),
+                          'ctp.docs._favicon': ('docs.html#_favicon', 'ctp/docs.py'),
                           'ctp.docs._fence': ('docs.html#_fence', 'ctp/docs.py'),
                           'ctp.docs._front_matter': ('docs.html#_front_matter', 'ctp/docs.py'),
                           'ctp.docs._headings': ('docs.html#_headings', 'ctp/docs.py'),

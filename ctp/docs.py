@@ -217,6 +217,13 @@ def _code_pages(paths:list, dest:Path):
         fmt = HtmlFormatter(full=True, linenos='inline', lineanchors='L', anchorlinenos=True, title=py, encoding='utf-8')
         f.write_bytes(highlight((root/py).read_text(encoding='utf-8'), PythonLexer(), fmt))
 
+def _favicon(path:Path):
+    "A 32 x 32 icon for the site, so that no page (the highlighted source pages included) asks the server for a missing /favicon.ico."
+    from PIL import Image, ImageDraw
+    im = Image.new('RGBA', (32, 32), (0, 0, 0, 0))
+    ImageDraw.Draw(im).rounded_rectangle((1, 1, 30, 30), radius=6, fill=(37, 99, 235, 255))
+    path.parent.mkdir(parents=True, exist_ok=True); im.save(path, format='ICO')
+
 def build_docs(out:str|Path|None=None, # the site folder (default: `_site` at the project root)
                force:bool=False        # reprocess every notebook, ignoring nbdev's cache
               )->Path:
@@ -242,6 +249,7 @@ def build_docs(out:str|Path|None=None, # the site folder (default: `_site` at th
     for stem, md in mds.items():
         (src/f'{stem}.md').write_text(local_links(md, {u: f'{s}.md' for u, s in pages.items()}, sources, _SRC_HTML, anchors))
     _code_pages(sorted(sources.values()), src/'_extra'/'code')
+    _favicon(src/'_extra'/'favicon.ico')
     pages = [s for s in mds if s != 'index']
     toc = '\n\n```{toctree}\n:maxdepth: 1\n:caption: Chapters\n:hidden:\n\n' + '\n'.join(pages) + '\n```\n'
     with open(src/'index.md', 'a') as f: f.write(toc)

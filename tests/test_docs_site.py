@@ -49,6 +49,7 @@ def test_pages_load_without_errors(site, browser):
     out, base = site
     pages = _pages(out)
     assert 'index.html' in pages and '01_models.html' in pages and 'code/ctp/compress/level.py.html' in pages and len(pages) >= 6
+    assert (out/'favicon.ico').stat().st_size > 0        # else the browser's own request for it is a 404 on every page
     n_img, ids, anchored = 0, {}, []
     for name in pages:
         page = browser.new_page()
