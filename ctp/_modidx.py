@@ -61,6 +61,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                          'ctp.cli._console': ('cli.html#_console', 'ctp/cli.py'),
                          'ctp.cli._csv': ('cli.html#_csv', 'ctp/cli.py'),
                          'ctp.cli._dense': ('cli.html#_dense', 'ctp/cli.py'),
+                         'ctp.cli._harness_eval': ('cli.html#_harness_eval', 'ctp/cli.py'),
                          'ctp.cli._model_config': ('cli.html#_model_config', 'ctp/cli.py'),
                          'ctp.cli._open_folder': ('cli.html#_open_folder', 'ctp/cli.py'),
                          'ctp.cli._plots': ('cli.html#_plots', 'ctp/cli.py'),

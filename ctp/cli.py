@@ -144,6 +144,24 @@ def _check_out_file(path:str|Path)->Path:
     return p
 
 # %% ../nbs/09_cli.ipynb #8e4fd494
+def _harness_eval(m, tok, prompt, tasks:list, n:int, bos, out, level:str, prompt_file)->dict:
+    "`ctp eval --harness`: lm-evaluation-harness on ctp's offline task copies, zero_shot's question subsets, through `ctp.harness.PromptedLM`."
+    import tempfile, lm_eval
+    from ctp.harness import PromptedLM, harness_tasks, harness_samples
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as d:
+        r = lm_eval.simple_evaluate(model=PromptedLM(m, tokenizer=tok, prompt=prompt, add_bos_token=bos), tasks=tasks,
+                                    task_manager=harness_tasks(d, tasks), samples=harness_samples(tasks, n))
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    res = dict(harness={t: {k.split(',')[0]: v for k, v in r['results'][t].items() if num(v)} for t in tasks}, n=n, level=level,
+               prompt_file=prompt_file, lm_eval=lm_eval.__version__, seconds=round(time.time() - t0, 1))
+    print('| task (lm-eval) | metric | value | stderr |\n|---|---|---:|---:|')
+    for t, ms in res['harness'].items():
+        for k, v in ms.items():
+            if not k.endswith('_stderr'): print(f"| {t} | {k} | {v:.4f} | {ms.get(k + '_stderr', float('nan')):.4f} |")
+    if out: print(f'wrote {save_json(res, out)}')
+    return res
+
 @command
 def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
           level:str='dense',         # compression level (compressed on first use and cached)
@@ -154,6 +172,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
           seq_len:int=512,           # tokens per perplexity block
           max_blocks:int=None,       # at most this many test blocks per corpus
           out:str=None,              # write the results as JSON here
+          harness:str=None,          # score these lm-eval tasks with lm-evaluation-harness instead of ctp's suite (e.g. piqa,arc_easy,lambada_openai; offline copies, zero_shot's n questions)
           bos:str='auto',            # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
           device:str='auto'):        # 'auto', 'cpu', 'cuda', ...
     "Evaluate a model (compressed or not, with or without a prompt): perplexity and zero-shot accuracy."
@@ -164,6 +183,10 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     from ctp.compress import Level
     Level.parse(level)
     if prompt: _check_prompts([prompt], model)
+    if harness is not None:
+        from ctp.harness import HARNESS_TASKS
+        if not _csv(harness): raise ConfigError("--harness needs at least one task, e.g. --harness piqa,arc_easy")
+        for t in _csv(harness): check_choice('harness task', t, HARNESS_TASKS, DataError)
     if out: _check_out_file(out)
     b = _bos(bos)
     m, tok = open_model(model, level, device=device)
@@ -171,6 +194,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     if prompt:
         from ctp.deep import load_any_prompt
         p = load_any_prompt(prompt, m, tok)
+    if harness is not None: return _harness_eval(m, tok, p, _csv(harness), n, b, out, level, prompt)
     res = evaluate_suite(m, tok, corpora=_csv(corpora), tasks=_csv(tasks), n=n, seq_len=seq_len, prompt=p, max_blocks=max_blocks, bos=b)
     res.update(level=level, prompt_file=prompt)
     print(suite_table(res))
