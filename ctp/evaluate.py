@@ -15,8 +15,8 @@ from .runtime import (prompt_embeds, prompt_for, prompt_value, prompt_length, is
                          lm_loss, prefix_reason, PromptCache)
 
 # %% auto #0
-__all__ = ['CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate', 'evaluate_suite',
-           'accuracy_change', 'suite_table', 'plot_suite']
+__all__ = ['CTP_ONLY', 'CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate',
+           'evaluate_suite', 'accuracy_change', 'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #0ead6017
 def perplexity(model,               # a causal LM
@@ -262,6 +262,8 @@ def accuracy_change(before:dict, # a `zero_shot` result with `items=True` (e.g. 
 
 
 # %% ../nbs/03_evaluate.ipynb #5914c0c1
+CTP_ONLY = {'boolq': ('acc_norm',), 'winogrande': ('acc_norm',)}   # metrics lm-eval 0.4.13 does not report for the task: ctp's own
+
 def suite_table(res:dict # a result of `evaluate_suite`
                )->str:
     "The suite's numbers as two Markdown tables (perplexity, zero-shot accuracy)."
@@ -272,9 +274,11 @@ def suite_table(res:dict # a result of `evaluate_suite`
         lines.append(f"| {c} | {r['ppl']:.2f} | {r['blocks']} x {res['seq_len']} | {r['seconds']:.0f} |")
     lines += ['', '| task | n | acc | acc_norm | seconds |', '|---|---:|---:|---:|---:|']
     for t, r in res['zero_shot'].items():
-        an = '-' if r['acc_norm'] is None else f"{r['acc_norm']:.3f} ± {r['acc_norm_stderr']:.3f}"
+        an = '-' if r['acc_norm'] is None else f"{r['acc_norm']:.3f} ± {r['acc_norm_stderr']:.3f}" + (' †' if 'acc_norm' in CTP_ONLY.get(t, ()) else '')
         lines.append(f"| {t} | {r['n']} | {r['acc']:.3f} ± {r['acc_stderr']:.3f} | {an} | {r['seconds']:.0f} |")
     if 'mean_acc' in res: lines.append(f"| mean | | {res['mean_acc']:.3f} | | |")
+    if any('acc_norm' in CTP_ONLY.get(t, ()) and r['acc_norm'] is not None for t, r in res['zero_shot'].items()):
+        lines += ['', "† ctp's own: lm-eval reports only acc for this task."]
     return '\n'.join(lines)
 
 # %% ../nbs/03_evaluate.ipynb #34ad03d2
