@@ -222,7 +222,8 @@ def _favicon(path:Path):
     from PIL import Image, ImageDraw
     im = Image.new('RGBA', (32, 32), (0, 0, 0, 0))
     ImageDraw.Draw(im).rounded_rectangle((1, 1, 30, 30), radius=6, fill=(37, 99, 235, 255))
-    path.parent.mkdir(parents=True, exist_ok=True); im.save(path, format='ICO')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp: im.save(tmp, format='ICO')
 
 def build_docs(out:str|Path|None=None, # the site folder (default: `_site` at the project root)
                force:bool=False        # reprocess every notebook, ignoring nbdev's cache
