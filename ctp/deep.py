@@ -11,10 +11,10 @@ from torch import nn
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
 from .core import *
-from .models import model_name
+from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS
 from .runtime import kv_shape, prefix_kv, prompt_kv
-from .soft_prompt import SoftPrompt, prompt_metadata, tokenizer_fingerprint, load_prompt, read_prompt_metadata
+from .soft_prompt import SoftPrompt, prompt_metadata, load_prompt, read_prompt_metadata
 
 # %% auto #0
 __all__ = ['DEEP_FORMAT', 'DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata',
@@ -127,7 +127,7 @@ def load_deep_prompt(path:str|Path,  # a file written by `save_deep_prompt`
         L, h, d = kv_shape(model)
         raise PromptFileError(f"deep prompt {str(p)!r} holds keys and values for {said[0]} layers x {said[1]} heads x {said[3]} (made for {md.get('model', '?')!r}), "
                               f"but {model_name(model)!r} caches {L} layers x {h} heads x {d}; a deep prompt only fits models of its own cache shape")
-    if tokenizer is not None and md.get('tokenizer') and md['tokenizer'] != tokenizer_fingerprint(tokenizer):
+    if tokenizer is not None and md.get('tokenizer') and not same_tokenizer(md['tokenizer'], tokenizer):
         warnings.warn(f"deep prompt {str(p)!r} was trained with another tokenizer (fingerprint {md['tokenizer']}, this one "
                       f"{tokenizer_fingerprint(tokenizer)}); it may not work as intended")
     w = model.get_input_embeddings().weight if model is not None else None

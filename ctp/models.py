@@ -17,8 +17,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'LEGACY_CONFIG_KEYS', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
-           'tokenizer_fingerprint', 'embedded_model_dir', 'ModelRecord', 'model_record', 'attach_record', 'model_name',
-           'hf_quiet', 'is_causal_lm', 'load_model', 'tiny_tokenizer', 'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
+           'tokenizer_fingerprint', 'same_tokenizer', 'embedded_model_dir', 'ModelRecord', 'model_record',
+           'attach_record', 'model_name', 'hf_quiet', 'is_causal_lm', 'load_model', 'tiny_tokenizer', 'tiny_model',
+           'tiny_gguf', 'gguf_tokenizer']
 
 # %% ../nbs/01_models.ipynb #96f40200
 def plain_after_gguf(model # a model transformers loaded from a GGUF file (dequantized)
@@ -68,6 +69,14 @@ def tokenizer_fingerprint(tokenizer # a Hugging Face tokenizer
     ids = tokenizer(PROBE_TEXT).input_ids
     facts = [ids, len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:16]
+
+# %% ../nbs/01_models.ipynb #4217be63
+def same_tokenizer(recorded:str, # the fingerprint a file recorded
+                   tokenizer     # the tokenizer it is used with now
+                  )->bool:
+    "Whether `recorded` names `tokenizer`: its `tokenizer_fingerprint`, or the vocabulary hash that older prompt files recorded."
+    return recorded in (tokenizer_fingerprint(tokenizer), fingerprint(tokenizer.get_vocab()))
+
 
 # %% ../nbs/01_models.ipynb #577302a5
 EMBEDDED = {

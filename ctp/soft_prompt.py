@@ -13,16 +13,16 @@ from torch.nn.parallel import DistributedDataParallel
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file, safe_open
 from .core import *
-from .models import model_name
+from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
 from .distill import TeacherCache, teacher_cache, kd_loss
 from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv, input_embedding
 from .evaluate import perplexity
 
 # %% auto #0
-__all__ = ['PROMPT_FORMAT', 'model_width', 'tokenizer_fingerprint', 'prompt_metadata', 'SoftPrompt', 'train_prompt',
-           'save_prompt', 'read_prompt_metadata', 'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank',
-           'lora_rank_for', 'train_lora', 'recovery', 'plot_curves']
+__all__ = ['PROMPT_FORMAT', 'model_width', 'prompt_metadata', 'SoftPrompt', 'train_prompt', 'save_prompt', 'read_prompt_metadata',
+           'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank', 'lora_rank_for', 'train_lora', 'recovery',
+           'plot_curves']
 
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
 _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
@@ -31,12 +31,6 @@ _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
 def model_width(model)->int:
     "The width of the model's input embeddings: the hidden size a prompt for it must have."
     return int(input_embedding(model).weight.shape[1])
-
-
-# %% ../nbs/06_soft_prompt.ipynb #397a2c85
-def tokenizer_fingerprint(tokenizer)->str:
-    "A short hash of a tokenizer's vocabulary (token -> id), to tell tokenizers apart."
-    return fingerprint(tokenizer.get_vocab())
 
 
 # %% ../nbs/06_soft_prompt.ipynb #0c511273
@@ -237,7 +231,7 @@ def load_prompt(path:str|Path,  # a file written by `save_prompt`
                                   f"but {model_name(model)!r} has input width {H}; a prompt only fits models of its own width")
         if md.get('vocab_size') and md['vocab_size'] != input_embedding(model).weight.shape[0] and tokenizer is None:
             warnings.warn(f"prompt {str(path)!r} was made for a vocabulary of {md['vocab_size']} tokens; this model has {input_embedding(model).weight.shape[0]}")
-    if tokenizer is not None and md.get('tokenizer') and md['tokenizer'] != tokenizer_fingerprint(tokenizer):
+    if tokenizer is not None and md.get('tokenizer') and not same_tokenizer(md['tokenizer'], tokenizer):
         warnings.warn(f"prompt {str(path)!r} was trained with another tokenizer (fingerprint {md['tokenizer']}, "
                       f"this one {tokenizer_fingerprint(tokenizer)}, vocabulary {md.get('vocab_size')} vs {len(tokenizer)}); "
                       f"it may not work as intended")
