@@ -25,7 +25,7 @@ def test_help_lists_commands():
     assert r.returncode == 0
     for c in ('reproduce', 'compress', 'train', 'eval', 'docs'): assert c in r.stdout
     r = ctp('train', '--help')
-    assert r.returncode == 0 and '--steps' in r.stdout and '(default: 120)' in r.stdout
+    assert r.returncode == 0 and '--steps' in r.stdout and '(default: 100)' in r.stdout and '(default: deep)' in r.stdout
 
 def test_python_m_ctp_cli_runs_the_command_line():
     "`python -m ctp.cli` is the `ctp` command, not a silent import."
@@ -39,10 +39,14 @@ def test_python_m_ctp_cli_runs_the_command_line():
 
 # bad inputs (one line on stderr, status 2, nothing written): see tests/test_bad_inputs.py
 
-TRAIN = ['--level', 'dense', '--steps', '600', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32', '--eval_every', '30', '--seed', '3']
+TRAIN_ = ['--level', 'dense', '--steps', '600', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32', '--eval_every', '30', '--seed', '3']
+KINDS = {'shallow': ['--kind', 'shallow', '--init', 'vocab', '--lr', '0.01'],   # the paper's prompt (ctp train's default before chapter 07a)
+         'deep': []}                                                             # ctp train's default: deep, corpus start, lr 3e-2
 
-def test_kill_and_resume_gives_the_same_prompt(tiny, tmp_path):
+@pytest.mark.parametrize('kind', list(KINDS))
+def test_kill_and_resume_gives_the_same_prompt(tiny, tmp_path, kind):
     "SIGKILL `ctp train` at random moments after checkpoints, resume each time: the final prompt equals an uninterrupted run's."
+    TRAIN = TRAIN_ + KINDS[kind]
     ref = tmp_path/'ref.safetensors'
     r = ctp('train', '--model', tiny, '--out', ref, *TRAIN)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -72,5 +76,6 @@ def test_kill_and_resume_gives_the_same_prompt(tiny, tmp_path):
     r = ctp('train', '--model', tiny, '--out', out, *TRAIN)   # the last run goes to the end
     assert r.returncode == 0, r.stderr[-2000:]
     assert kills == 3 and resumed_from[1:] == sorted(resumed_from[1:]) and resumed_from[-1] >= targets[1], (kills, resumed_from, targets)
-    a, b = load_file(str(ref))['prompt'], load_file(str(out))['prompt']
-    assert torch.equal(a, b), (a - b).abs().max()
+    a, b = load_file(str(ref)), load_file(str(out))
+    assert sorted(a) == sorted(b) == (['prompt'] if kind == 'shallow' else ['keys', 'values']), sorted(a)
+    for k in a: assert torch.equal(a[k], b[k]), (k, (a[k] - b[k]).abs().max())

@@ -76,7 +76,7 @@ def test_ctp_train_under_torchrun(setup, tmp_path):
     d, env = setup
     r = subprocess.run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', BIN/'ctp', 'train', '--model', d/'tiny',
                         '--level', 'dense', '--steps', '4', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32',
-                        '--eval_every', '2', '--out', tmp_path/'p.safetensors'], env=env, cwd=tmp_path,
+                        '--eval_every', '2', '--kind', 'shallow', '--init', 'vocab', '--lr', '0.01', '--out', tmp_path/'p.safetensors'], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.count('wrote') == 1, r.stdout
