@@ -180,7 +180,7 @@ def train_variants(model,                 # the frozen causal LM
         if n != 'peft': fns[n] = ctp_step(impl[n])
     return fns
 
-# %% ../nbs/10_bench.ipynb #5230244b
+# %% ../nbs/10_bench.ipynb #ce8e6b17
 def _batch_and_prompt(model, batch:int, seq_len:int, n_tokens:int, data, seed:int):
     "The batch (from `data`, or random ids) on the model's device, and a prompt of vocabulary rows."
     dev = model.get_input_embeddings().weight.device
@@ -216,6 +216,7 @@ def _flop_rates(fl:dict, secs:dict, med:dict, mm, mm_fl)->dict:
         out['flop_share_range'] = {k: (round(min(s), 3), round(max(s), 3)) for k, s in share.items()}
     return out
 
+# %% ../nbs/10_bench.ipynb #5230244b
 def bench_training(model,                # the frozen causal LM
                    batch:int=4,          # rows per step
                    seq_len:int=256,      # tokens per row
@@ -254,13 +255,14 @@ def bench_training(model,                # the frozen causal LM
     if fl: out.update(_flop_rates(fl, secs, med, mm, mm_fl if mm else None))
     return out
 
-# %% ../nbs/10_bench.ipynb #7642e169
+# %% ../nbs/10_bench.ipynb #3ce475e1
 class _Clock:
     "A generation streamer that records the time of each `put` (the first one carries the prompt)."
     def __init__(self): self.t = []
     def put(self, value): self.t.append(time.perf_counter())
     def end(self): pass
 
+# %% ../nbs/10_bench.ipynb #4daa6533
 def bench_serving(model,               # the frozen causal LM
                   n_tokens:int=100,    # prompt length
                   q_len:int=32,        # request length in tokens
@@ -314,6 +316,7 @@ def bench_serving(model,               # the frozen causal LM
                 decode_ctp_over_none=dc, decode_ctp_range=dc_rg, decode_peft_over_none=dp, decode_peft_range=dp_rg,
                 decode_step_ratio=st, decode_step_range=st_rg, step_rounds=step_rounds)
 
+# %% ../nbs/10_bench.ipynb #7642e169
 def _decode_step_ratio(model, cache, x, dev, rounds:int):
     "One decode step behind the cached prompt / without it, the two alternated step by step: median ratio and range."
     with torch.no_grad():
@@ -332,7 +335,7 @@ def _decode_step_ratio(model, cache, x, dev, rounds:int):
     r = [a / b for a, b in zip(s['prompt'], s['none'])]
     return round(median(r), 3), (round(min(r), 3), round(max(r), 3))
 
-# %% ../nbs/10_bench.ipynb #769b03ed
+# %% ../nbs/10_bench.ipynb #756fcbcf
 def _proc_kb(field:str)->int:
     "A memory field of /proc/self/status in KiB (VmRSS, VmHWM)."
     for l in Path('/proc/self/status').read_text().splitlines():
@@ -364,6 +367,7 @@ def _memory_child(spec:str):
     print('CTP-MEMORY ' + json.dumps(dict(base_mib=round(base / 1024, 1), peak_mib=round(peak / 1024, 1),
                                           step_mib=round((peak - base) / 1024, 1), hwm_reset=reset)))
 
+# %% ../nbs/10_bench.ipynb #3f91d181
 def step_memories(model_name:str,  # a `bench_model` name
                   methods,          # names from VARIANTS ('peft', 'ctp fast', 'ctp fast+ckpt', ...)
                   batch:int=1,      # rows
@@ -396,6 +400,7 @@ def _cuda_memories(model, methods, batch, seq_len, n_tokens, peft_model)->list[d
                         how='torch.cuda.max_memory_allocated during the step minus memory_allocated before it'))
     return out
 
+# %% ../nbs/10_bench.ipynb #769b03ed
 def _cpu_memories(model_name, methods, batch, seq_len, n_tokens, dtype, threads)->list[dict]:
     "Each method's step memory on a CPU: a fresh process per method (`_memory_child`), run side by side."
     procs = []                       # memory does not depend on timing: the children run side by side
@@ -431,7 +436,7 @@ def compression_times(model:str='smollm2-135m' # the model name the compressed f
                          folder=d.name))
     return sorted(rows, key=lambda r: (r['seconds'] is None, r['seconds'] or 0))
 
-# %% ../nbs/10_bench.ipynb #d9fcbf5f
+# %% ../nbs/10_bench.ipynb #2f3687e2
 def _shape(s:str)->tuple[int, int]:
     try: b, t = (int(v) for v in s.lower().split('x'))
     except ValueError: raise ConfigError(f"a shape is BATCHxSEQ_LEN such as 4x256, got {s!r}") from None
@@ -468,6 +473,7 @@ def _training_runs(model, shp, ab, variants, n_tokens, repeats, blocks, pm, matm
         runs.append(r)
     return runs
 
+# %% ../nbs/10_bench.ipynb #d9fcbf5f
 def run_bench(model_name:str='smollm2-135m', # a `bench_model` name
               device:str='cpu',      # 'cpu', 'cuda', ...
               dtype:str='auto',      # 'auto': bf16 on a GPU, else fp32
@@ -542,7 +548,7 @@ def targets(res:dict,    # a `run_bench` result
             t[f'memory {k} @2048 / peft @1024'] = dict(target=f"<= {w('memory_ratio')}", value=round(a / b, 3), met=a <= w('memory_ratio') * b)
     return t
 
-# %% ../nbs/10_bench.ipynb #95553807
+# %% ../nbs/10_bench.ipynb #caa42a26
 MEMORY_METHODS = ('peft', 'ctp fast', 'ctp fast+ckpt')
 
 def _header(res:dict)->list[str]:
@@ -583,6 +589,7 @@ def _ablation_table(res:dict)->list[str]:
         L.append(f"\nfast vs plain on this batch: |loss difference| {d['loss_diff']:.1e}, max |gradient difference| {d['grad_max_diff']:.1e} (largest gradient entry {d['grad_max']:.1e})")
     return L
 
+# %% ../nbs/10_bench.ipynb #3a446951
 def _serving_lines(res:dict)->list[str]:
     "Serving: time to first token and decode per mode, the ratios, the isolated decode step."
     if 'serving' not in res: return []
@@ -621,6 +628,7 @@ def _compression_table(res:dict)->list[str]:
             '| level | seconds | format | device, threads | calibration |', '|---|---|---|---|---|'] + \
            [f"| {c['level']} | {c['seconds']} | {c['format']} | {c['device']}, {c['threads']} | {c['calibration']} |" for c in res['compression']]
 
+# %% ../nbs/10_bench.ipynb #95553807
 def _targets_table(tg:dict)->list[str]:
     "The verdicts of `targets`."
     if not tg: return []

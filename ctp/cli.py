@@ -143,7 +143,7 @@ def _check_out_file(path:str|Path)->Path:
         raise ConfigError(f"output folder {str(p.parent)!r} is (inside) a file; a folder is needed")
     return p
 
-# %% ../nbs/09_cli.ipynb #8e4fd494
+# %% ../nbs/09_cli.ipynb #18d9727d
 def _harness_eval(m, tok, prompt, tasks:list, n:int, bos, out, level:str, prompt_file)->dict:
     "`ctp eval --harness`: lm-evaluation-harness on ctp's offline task copies, zero_shot's question subsets, through `ctp.harness.PromptedLM`."
     import tempfile, lm_eval
@@ -162,6 +162,7 @@ def _harness_eval(m, tok, prompt, tasks:list, n:int, bos, out, level:str, prompt
     if out: print(f'wrote {save_json(res, out)}')
     return res
 
+# %% ../nbs/09_cli.ipynb #8e4fd494
 @command
 def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
           level:str='dense',         # compression level (compressed on first use and cached)
@@ -417,7 +418,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
         run.results[name] = _stored(run, name, stage) if stored else stage(run)
     return run.results['report']
 
-# %% ../nbs/09_cli.ipynb #d094ccbe
+# %% ../nbs/09_cli.ipynb #deec28fe
 def _settings(a:dict):
     "The settings of `reproduce(**a)`, checked before any model loads: (config.json's dict, the prompt's TrainConfig, bos)."
     from ctp.compress import Level
@@ -455,6 +456,7 @@ def _open_folder(out:Path, config:dict, model:str):
         print(f'resuming the run in {out}')
     else: save_json(config, cfg_file)
 
+# %% ../nbs/09_cli.ipynb #d094ccbe
 class ReproduceRun:
     "What the stages of `ctp reproduce` share: its settings, its folder, the model once opened and each stage's result."
     def __init__(self, args:dict, # the arguments of `reproduce`
@@ -493,7 +495,7 @@ def recipe(kind:str, # 'shallow' or 'deep'
             f"{cfg.batch_size} x {cfg.seq_len} tokens of `{corpus}` (lr {cfg.lr:g})")
 
 
-# %% ../nbs/09_cli.ipynb #f0e0110f
+# %% ../nbs/09_cli.ipynb #bb2dcd81
 def headline(results:dict # the `results.json` of a reproduce run
             )->str:
     "The headline table of a reproduce run as Markdown: dense / compressed / compressed + prompt and recovery."
@@ -529,6 +531,7 @@ def _plots(results:dict, out:Path):
     plt.close(fig)
     plt.close(plot_curves({'prompt': results['training']['history']}, out/'training.png', title='soft-prompt training'))
 
+# %% ../nbs/09_cli.ipynb #28ce3f62
 def _change_table(before:dict, after:dict, lvl:str)->list[str]:
     "Report lines: each task's accuracy before and behind the prompt, the change and its paired 95% interval (same questions)."
     from ctp.evaluate import accuracy_change
@@ -560,6 +563,7 @@ def _report_md(run, results:dict, table:str)->str:
           f'## {lvl} + prompt', '', suite_table(prompted), '']
     return '\n'.join(md)
 
+# %% ../nbs/09_cli.ipynb #f0e0110f
 def _report(run)->dict:
     "The `report` stage: results.json with the recovered shares, the two figures, report.md; prints the headline."
     from ctp.soft_prompt import recovery

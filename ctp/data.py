@@ -106,7 +106,7 @@ def _offline_corpus(name:str)->dict:
     docs = _dedupe(_OFFLINE_SOURCES[name]())
     return {s: tuple(d for d in docs if doc_split(d) == s) for s in SPLITS}
 
-# %% ../nbs/02_data.ipynb #e053ff09
+# %% ../nbs/02_data.ipynb #bc76a4cb
 C4_TEST_DOCS = 1100   # GPTQ evaluates C4 on the first 1100 documents of validation shard 00000
 
 _HUB = {  # column, and where each split lives in the hub repository (or in a flat local folder)
@@ -144,6 +144,7 @@ def _hub_rows(name:str, split:str)->list[str]:
         raise DataError(f"cannot load corpus {name!r} split {split!r} from the hub ({type(e).__name__}: "
                         f"{str(e).splitlines()[0] if str(e) else ''}); pass a local copy with path=...") from None
 
+# %% ../nbs/02_data.ipynb #8e317e94
 def _read_rows(p:Path, col:str, name:str)->list[str]:
     "The `col` values (or lines, for plain text) of one local file."
     s = p.name.lower()
@@ -174,6 +175,7 @@ def _local_rows(name:str, split:str, path:Path)->list[str]:
     else: raise DataError(f"no such file or folder {str(path)!r} for corpus {name!r}")
     return [r for f in files for r in _read_rows(f, spec['col'], name)]
 
+# %% ../nbs/02_data.ipynb #e053ff09
 def _prepare(name:str, split:str, rows:list[str], where:str)->list[str]:
     "Raw rows -> documents, as GPTQ prepares each corpus."
     if name == 'wikitext2': docs = ['\n\n'.join(rows)]

@@ -29,7 +29,7 @@ def weights_fingerprint(model # a model (all its parameters are hashed)
         h.update(t.view(torch.uint8).numpy())
     return h.hexdigest()[:16]
 
-# %% ../nbs/05b_distill.ipynb #17c8fb64
+# %% ../nbs/05b_distill.ipynb #f980b0ac
 TEACHER_FORMAT = 'ctp.teacher'
 
 def _pieces(blocks, seq_len:int)->torch.Tensor:
@@ -45,6 +45,7 @@ def _vocab(model)->int:
     head = model.get_output_embeddings()
     return int(head.weight.shape[0]) if head is not None and hasattr(head, 'weight') else int(model.config.vocab_size)
 
+# %% ../nbs/05b_distill.ipynb #17c8fb64
 class TeacherCache:
     "The teacher's next-token distributions for token pieces: per position the top-k log-probabilities, their ids and the rest's log mass (or all log-probabilities)."
     def __init__(self, rows:torch.Tensor,      # [m, L] the token pieces

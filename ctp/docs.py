@@ -13,7 +13,7 @@ from .core import *
 # %% auto #0
 __all__ = ['nb_markdown', 'nbdev_urls', 'local_links', 'build_readme', 'build_docs']
 
-# %% ../nbs/11_docs.ipynb #06b69398
+# %% ../nbs/11_docs.ipynb #b1b2bd22
 _DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
 
 def _directives(src:str):
@@ -49,6 +49,7 @@ def _text_output(t:str, max_lines:int)->str:
     if len(lines) > max_lines: lines = lines[:max_lines] + [f'... ({len(lines)-max_lines} more lines)']
     return _fence('\n'.join(lines), 'text')
 
+# %% ../nbs/11_docs.ipynb #06b69398
 def nb_markdown(nb:dict,               # a notebook as a dict (e.g. processed by nbdev)
                 img_dir:str|Path|None=None, # folder for images found in outputs (None: drop them)
                 img_prefix:str='',     # how the Markdown page refers to `img_dir`
@@ -102,7 +103,7 @@ def nbdev_urls()->tuple:
                for py in (f.relative_to(root).as_posix() for f in sorted(cfg.lib_path.rglob('*.py')) if not f.name.startswith('_'))}
     return pages, sources
 
-# %% ../nbs/11_docs.ipynb #299d3169
+# %% ../nbs/11_docs.ipynb #923d1fb2
 def _alt(urls): return '|'.join(re.escape(u) for u in sorted(urls, key=len, reverse=True)) or r'(?!)'
 _ATTRS = re.compile(r'(\]\([^()\s]*\))\{[^}\n]*\}')
 
@@ -141,6 +142,7 @@ def _headings(md:str, levels:int=3)->set:
     return {github_slugify(m.group(1).replace('`', ''))
             for m in re.finditer(r'(?m)^ {0,3}#{1,%d}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$' % levels, prose)}
 
+# %% ../nbs/11_docs.ipynb #299d3169
 def local_links(md:str,            # Markdown of an nbdev-processed notebook (`nb_markdown`)
                 pages:dict,        # nbdev's URL of each page -> the local link to it
                 sources:dict,      # nbdev's URL of each source file -> its path in the repository
@@ -188,7 +190,7 @@ def build_readme(out:str|Path|None=None # where to write (default: README.md at 
     with atomic_write(out) as tmp: Path(tmp).write_text(md)
     return out
 
-# %% ../nbs/11_docs.ipynb #8c3aba91
+# %% ../nbs/11_docs.ipynb #daed86bb
 _CONF = '''
 project = {title!r}
 author = {author!r}
@@ -225,6 +227,7 @@ def _favicon(path:Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp: im.save(tmp, format='ICO')
 
+# %% ../nbs/11_docs.ipynb #8c3aba91
 def build_docs(out:str|Path|None=None, # the site folder (default: `_site` at the project root)
                force:bool=False        # reprocess every notebook, ignoring nbdev's cache
               )->Path:

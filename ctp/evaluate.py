@@ -116,7 +116,7 @@ def loglikelihood(model,           # a causal LM
                 out[i] = (lp.gather(-1, cont[:, None]).sum().item(), bool((lp.argmax(-1) == cont).all()))
     return out
 
-# %% ../nbs/03_evaluate.ipynb #8b195451
+# %% ../nbs/03_evaluate.ipynb #55ae9f12
 def _example_requests(ex)->tuple[list[tuple[str, str]], list[int], bool]:
     "(requests, character lengths that normalise acc_norm, greedy-match scoring?) for one `ctp.data.Example`."
     reqs = ex.pairs()
@@ -128,6 +128,7 @@ def _stderr(p:float, n:int)->float:
     "Standard error of a mean of n zero-one scores with mean p: sqrt(p(1-p)/(n-1))."
     return math.sqrt(p * (1 - p) / (n - 1)) if n > 1 else float('nan')
 
+# %% ../nbs/03_evaluate.ipynb #8b195451
 def zero_shot(model,            # a causal LM
               tokenizer,        # its tokenizer
               task,             # a task name from `ctp.data.TASKS`, or a list of `Example`s

@@ -166,7 +166,7 @@ def gold_answer(answers:list[str] # accepted answers, the main one first
     same = [x for x in answers[1:] if normalize_answer(x) == normalize_answer(a) and not x.isupper()]
     return same[0] if same else a.title()
 
-# %% ../nbs/05_hard_prompts.ipynb #a5f7cec7
+# %% ../nbs/05_hard_prompts.ipynb #30bc36dd
 def _lcp(seqs:list[list[int]])->int:
     "Length of the longest common prefix of token lists."
     n = min(map(len, seqs))
@@ -182,6 +182,7 @@ def _eos_ids(model, tokenizer)->list[int]:
     ids |= set(g if isinstance(g, (list, tuple)) else [] if g is None else [g])
     return sorted(i for i in ids if i is not None)
 
+# %% ../nbs/05_hard_prompts.ipynb #dbf9abbf
 @torch.no_grad()
 def _score_batch(model, contexts, golds, max_new_tokens, pad, eos):
     "(new token ids [B, K], log p(gold) list or None) for one batch; see `score_answers`."
@@ -227,6 +228,7 @@ def _score_batch(model, contexts, golds, max_new_tokens, pad, eos):
         cache, nxt = o.past_key_values, o.logits[:, -1].argmax(-1)
     return torch.stack(new, 1).cpu(), ll
 
+# %% ../nbs/05_hard_prompts.ipynb #a5f7cec7
 def score_answers(model,                      # a causal LM
                   tokenizer,                  # its tokenizer
                   contexts:list[list[int]],   # token ids before each answer (e.g. from `context_ids`)

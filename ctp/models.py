@@ -192,7 +192,7 @@ def is_causal_lm(config)->bool:
     # BERT-like encoders have a causal-LM class too, but their checkpoints are bidirectional unless built as decoders
     return t not in MODEL_FOR_MASKED_LM_MAPPING_NAMES or bool(getattr(config, 'is_decoder', False))
 
-# %% ../nbs/01_models.ipynb #1167d8c3
+# %% ../nbs/01_models.ipynb #46ca1f36
 def _looks_like_path(s:str)->bool:
     return s.startswith(('.', '/', '~')) or os.sep in s.strip('/').split('/', 1)[-1] or s.endswith('.gguf') or os.path.exists(s)
 
@@ -233,6 +233,7 @@ def _checked_tokenizer(name, src, gguf, tokenizer, trust_remote_code):
               f"rebuilt it from the file's SentencePiece vocabulary and scores (ctp.models.gguf_tokenizer)")
         return fixed
 
+# %% ../nbs/01_models.ipynb #1167d8c3
 def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local folder or .gguf file
                dtype:str|torch.dtype='auto',     # 'auto' (fp32 on CPU, bf16 on GPU), 'fp32', 'fp16', 'bf16'
                device:str|torch.device='auto',   # 'auto', 'cpu', 'cuda', ...

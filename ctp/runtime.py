@@ -326,7 +326,7 @@ def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False, padded_
     with _checkpointed(base, checkpoint), _attn_impl(base.config, PREFIX_ATTN if padded else None):
         return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
 
-# %% ../nbs/02a_runtime.ipynb #e9b0cefe
+# %% ../nbs/02a_runtime.ipynb #81138cfd
 class _FusedNLL(torch.autograd.Function):
     "Summed cross-entropy of `h @ W.T + b` against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
     @staticmethod
@@ -358,6 +358,7 @@ class _FusedNLL(torch.autograd.Function):
         g, = ctx.saved_tensors
         return g * grad_out.to(g.dtype), None, None, None, None
 
+# %% ../nbs/02a_runtime.ipynb #e9b0cefe
 def fast_lm_loss(model,                  # a causal LM (weights frozen when training)
                  input_ids:torch.Tensor, # [B, T] token ids (left or right padded)
                  attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones

@@ -106,7 +106,7 @@ class SoftPrompt(nn.Module):
         meta = {**prompt_metadata(model, tokenizer), 'init': how}
         return cls(n_tokens, int(W.shape[1]), dt, x, meta)
 
-# %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
+# %% ../nbs/06_soft_prompt.ipynb #f089f02b
 def _trained(prompt)->dict:
     "The tensors `fit` trains, by name: a shallow prompt's matrix ('prompt'), or every parameter of a deep one."
     return dict(prompt.named_parameters()) if is_deep(prompt) else {'prompt': prompt.weight}
@@ -132,6 +132,7 @@ def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenize
     w = 1.0 if config.objective == 'kd' else config.kd_weight
     return lambda b: kd_loss(model, b, cache, prompt=trained, temperature=config.temperature, kd_weight=w)
 
+# %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
 def train_prompt(model,                # a causal LM, compressed or not; its weights stay frozen
                  train_blocks:torch.Tensor, # [n, T] token ids to train on (T >= config.seq_len)
                  valid_blocks:torch.Tensor, # [m, T] held-out token ids for the validation perplexity

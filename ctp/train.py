@@ -19,7 +19,7 @@ from .core import *
 __all__ = ['INITS', 'OBJECTIVES', 'CKPT_JSON', 'SAME_RESULT', 'TrainConfig', 'TrainResult', 'dist_info', 'init_distributed',
            'fit']
 
-# %% ../nbs/05a_train.ipynb #bd385518
+# %% ../nbs/05a_train.ipynb #54d66cd1
 INITS = ('vocab', 'sample', 'text', 'random', 'corpus')   # the prompt initialisations (made by ctp.soft_prompt's SoftPrompt.init_from)
 OBJECTIVES = ('lm', 'kd', 'mix')   # what a step minimises: next-token loss, distillation from the dense model, or a mix (ctp.distill)
 
@@ -27,6 +27,7 @@ def _lr_factor(step, warmup, steps):
     if step < warmup: return (step + 1) / (warmup + 1)
     return max(0.0, (steps - step) / max(1, steps - warmup))
 
+# %% ../nbs/05a_train.ipynb #bd385518
 @dataclass
 class TrainConfig:
     "Settings of a soft-prompt (or LoRA) training run; the defaults are the paper's recipe scaled to ~15 CPU minutes."
@@ -314,7 +315,7 @@ def _validate(run:_Run, params:dict, eval_fn, vblocks:torch.Tensor):
         run.best_ppl, run.best_step = ppl, run.step
         for k, v in params.items(): run.best[k] = v.detach().clone()
 
-# %% ../nbs/05a_train.ipynb #6f118590
+# %% ../nbs/05a_train.ipynb #882d2b23
 def _data(train_blocks, valid_blocks, config:TrainConfig, world:int)->tuple[torch.Tensor, torch.Tensor, int]:
     "The training and validation pieces of `seq_len` tokens, and the number of batches in an epoch."
     blocks = _as_blocks(train_blocks, config.seq_len, 'train_blocks')
@@ -324,6 +325,7 @@ def _data(train_blocks, valid_blocks, config:TrainConfig, world:int)->tuple[torc
     if bs % world: raise ConfigError(f"batch_size={bs} must be a multiple of the number of processes ({world}), which share each batch")
     return blocks, vblocks, len(blocks) // bs
 
+# %% ../nbs/05a_train.ipynb #6f118590
 def fit(model,                    # the frozen module, or a list of them, that the loss runs (their parameters stay frozen)
         params:dict,              # name -> the tensors to train (leaf tensors; after the run: the best ones)
         loss_fn,                  # loss_fn(batch) -> (summed loss, token count); with a schedule: loss_fn(batch, schedule(step))

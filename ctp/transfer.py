@@ -125,11 +125,12 @@ def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module 
     p = prompt_embeds(prompt)
     return '' if p is None else fingerprint(p.detach().float().cpu().contiguous().numpy().tobytes())
 
-# %% ../nbs/07_transfer.ipynb #378f6742
+# %% ../nbs/07_transfer.ipynb #9ea60721
 STORE_FORMAT = 'ctp.transfer'
 
 def _as_stored(settings:dict)->dict: return json.loads(json.dumps(settings, default=str))   # as the file holds them
 
+# %% ../nbs/07_transfer.ipynb #378f6742
 class ResultStore:
     "Transfer results keyed by (prompt id, model variant, eval set), kept in one JSON file."
     def __init__(self, path:str|Path,         # the JSON file (created on the first row)
@@ -231,7 +232,7 @@ class ResultStore:
         r = self.get(prompt, model, eval)
         return None if r is None else r['value']
 
-# %% ../nbs/07_transfer.ipynb #369af0e8
+# %% ../nbs/07_transfer.ipynb #3fdf1dab
 def _as_prompt(p, model, tokenizer):
     if p is None: return None
     if isinstance(p, (str, Path)): return load_any_prompt(p, model, tokenizer)     # a file of either kind
@@ -244,6 +245,7 @@ def _as_prompt(p, model, tokenizer):
         return copy.deepcopy(p).to(model.get_input_embeddings().weight.device)
     raise ConfigError(f"a prompt is None, a prompt file, a SoftPrompt or a DeepPrompt, got {type(p).__name__}")
 
+# %% ../nbs/07_transfer.ipynb #369af0e8
 def evaluate_grid(store:ResultStore,  # where the rows go (and what is skipped)
                   load,               # load(variant) -> (model, tokenizer)
                   models,             # model variants (columns), e.g. ['dense', 'w4s50']

@@ -49,7 +49,7 @@ def magnitude_prune(model,                # the model; its target layers are cha
             if k: W.scatter_(1, W.abs().topk(k, dim=1, largest=False).indices, 0.)
     return model
 
-# %% ../../nbs/04_compress.ipynb #f8582abf
+# %% ../../nbs/04_compress.ipynb #387d0fa7
 def _check_compressible(model):
     if model_record(model).level != 'dense' or getattr(model, 'hf_quantizer', None) is not None or \
        any(hasattr(m, 'quantization_scheme') or bnb_kind(m) for _, m in target_linears(model)):
@@ -74,6 +74,7 @@ def _calibration(calibration, tokenizer, n, seq_len, corpus, seed, model, level)
         raise CompressionError(f"calibration token ids must lie in [0, {V}) for this model's vocabulary")
     return calibration.long(), said or dict(n=calibration.shape[0], seq_len=calibration.shape[1])
 
+# %% ../../nbs/04_compress.ipynb #f8582abf
 def compress(model,                      # a dense causal LM; changed in place (bitsandbytes levels return a new object)
              level:str|Level,            # e.g. 'w4s50', 'nf4', '2:4@wanda'
              calibration:torch.Tensor|None=None, # LongTensor [n, seq_len] of calibration tokens

@@ -22,7 +22,7 @@ LEVEL_GRAMMAR = ("dense | [wB[gG] | nf4 | fp4 | int8][sP | sN:M] [@prune][+quant
                  f"prune in {', '.join(PRUNE_METHODS)}; quant in {', '.join(QUANT_METHODS)}. "
                  "Examples: w4, w3g64, s50, s62.5, 2:4, w4s50, w4g64s2:4, nf4, nf4s50, s50@wanda, w4s50@magnitude+rtn")
 
-# %% ../../nbs/04a_compress_level.ipynb #c4a00008
+# %% ../../nbs/04a_compress_level.ipynb #eac7799e
 class _InvalidLevel(CompressionError):
     "Level fields that do not make a level; `why` says what is wrong."
     def __init__(self, level:str, why:str):
@@ -47,6 +47,7 @@ def _problem(sparsity, nm, bits, group, fmt, prune, quant)->str|None:
     if prune not in PRUNE_METHODS: return f"unknown pruning method {prune!r} (allowed: {allowed(PRUNE_METHODS)})"
     if quant not in QUANT_METHODS: return f"unknown quantization method {quant!r} (allowed: {allowed(QUANT_METHODS)})"
 
+# %% ../../nbs/04a_compress_level.ipynb #c4a00008
 @dataclass(frozen=True)
 class Level:
     "A compression level: sparsity (unstructured or N:M) and/or weight quantization, with the methods to use."
@@ -93,7 +94,7 @@ class Level:
         "Bits per stored weight value: the integer bits, 4 or 8 for bitsandbytes, 16 (fp16) when not quantized."
         return self.bits or {'nf4': 4, 'fp4': 4, 'int8': 8}.get(self.fmt, 16)
 
-# %% ../../nbs/04a_compress_level.ipynb #c4a0000a
+# %% ../../nbs/04a_compress_level.ipynb #909780f0
 def _bad(s, why):
     return CompressionError(f"bad compression level {s!r}: {why}. Grammar: {LEVEL_GRAMMAR}")
 
@@ -132,6 +133,7 @@ def _read_methods(methods:str, kw:dict, s)->dict:
         else: raise _bad(s, f"unknown method {meth!r} (allowed: {', '.join(PRUNE_METHODS + QUANT_METHODS)})")
     return out
 
+# %% ../../nbs/04a_compress_level.ipynb #c4a0000a
 def _read_level(s)->dict:
     "The `Level` fields a level string names; text the grammar does not allow raises `CompressionError`."
     if not isinstance(s, str): raise _bad(s, f"a level is a string, got a {type(s).__name__}")

@@ -58,7 +58,7 @@ def llmc_quiet(on:bool=True # False: let everything through
         for n in names: logger.enable(n)
         fx.setLevel(fx_level)
 
-# %% ../../nbs/04c_compress_llmc.ipynb #01fcd72f
+# %% ../../nbs/04c_compress_llmc.ipynb #6644ca7e
 def _masked_quantize_weight(weights, hessians, scale, zero_point, global_scale, quant_args, blocksize=128, percdamp=0.01):
     "llm-compressor 0.14.0.1's GPTQ `quantize_weight` (its helpers imported from its internals), keeping weights that are exactly zero at zero (SparseGPT's joint mode)."
     from compressed_tensors.quantization import ActivationOrdering, QuantizationStrategy, fake_quantize
@@ -99,6 +99,7 @@ def _masked_quantize_weight(weights, hessians, scale, zero_point, global_scale, 
         W = torch.gather(W, -1, torch.argsort(perm, dim=-1).unsqueeze(-2).expand(-1, rows, -1))
     return W.to(final_dtype), losses.sum(dim=1), fallback
 
+# %% ../../nbs/04c_compress_llmc.ipynb #01fcd72f
 def _one_thread(f):
     "`f` run with one torch thread: column-by-column loops of small tensor ops are slower with more."
     def g(*args, **kw):
@@ -128,7 +129,7 @@ def remove_offload(model)->nn.Module:
     remove_dispatch(model, onload_tensors=True)
     return model
 
-# %% ../../nbs/04c_compress_llmc.ipynb #f8582abf
+# %% ../../nbs/04c_compress_llmc.ipynb #931bd70f
 _IGNORE = ['re:.*lm_head']
 
 class _NoProcessor:
@@ -150,6 +151,7 @@ def _layer_progress(desc:str, on:bool, file=None):
     finally:
         seq.tqdm = orig; bar.close()
 
+# %% ../../nbs/04c_compress_llmc.ipynb #d0cc691c
 def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, keep_zeros=False, bar_file=None):
     "Run llm-compressor's `oneshot` on an in-memory model with tokenized calibration blocks."
     Oneshot = _import_llmcompressor()
@@ -181,6 +183,7 @@ def _bake(model):
         mod.quantization_enabled = False
     return model
 
+# %% ../../nbs/04c_compress_llmc.ipynb #f8582abf
 def run_llmcompressor(model,                     # a dense (or magnitude-pruned) model; changed in place
                       level:Level,               # its SparseGPT / Wanda pruning and GPTQ / RTN quantization are run
                       calibration:torch.Tensor|None=None, # LongTensor [n, seq_len], for the methods that need it

@@ -26,7 +26,7 @@ def stored_size_bytes(path:str|Path # a model folder
     p = Path(path)
     return sum(f.stat().st_size for f in p.iterdir() if f.suffix in ('.safetensors', '.bin'))
 
-# %% ../../nbs/04e_compress_store.ipynb #bcfcc04c
+# %% ../../nbs/04e_compress_store.ipynb #5f5d1ea3
 def _save_format(model)->str:
     mods = [m for _, m in target_linears(model)]
     if any(bnb_kind(m) for m in mods): return 'bitsandbytes'
@@ -48,6 +48,7 @@ def _save_bnb(model, path:Path):
     finally:
         if convs: model._weight_conversions = convs
 
+# %% ../../nbs/04e_compress_store.ipynb #bcfcc04c
 def save_compressed(model,                 # a model from `compress` (or `load_compressed`)
                     path:str|Path,         # folder to write (replaced if it exists)
                     tokenizer=None,        # saved alongside when given
