@@ -271,8 +271,9 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.soft_prompt import save_prompt
     from ctp.deep import save_deep_prompt
     from ctp.train import dist_info
+    from ctp.recover import recover, KINDS
     Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
-    check_choice('kind', kind, ('shallow', 'deep'))
+    check_choice('kind', kind, KINDS)
     b = _bos(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
@@ -282,7 +283,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
                         batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute)
     m, tok = open_model(model, level, device=device)
-    res = _train_on(m, tok, corpus, cfg, b, out.with_suffix('.ckpt'), level, kind=kind)
+    res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), bos=b, level=level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     (save_deep_prompt if kind == 'deep' else save_prompt)(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
@@ -292,22 +293,10 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
 
 # %% ../nbs/09_cli.ipynb #bc97434f
 def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
-    "The prompt's TrainConfig as `ctp train` and `ctp reproduce` build it: warmup over the first tenth of the steps (at most 10)."
-    from ctp.train import TrainConfig
-    return TrainConfig(steps=steps, warmup=min(10, steps // 10), eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
+    "The prompt's TrainConfig as `ctp train` and `ctp reproduce` build it: the measured recipe (`ctp.recover.recipe_config`) with their options."
+    from ctp.recover import recipe_config
+    return recipe_config(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
 
-def _train_on(m, tok, corpus:str, cfg, bos:bool|None, checkpoint_dir:Path, level:str, kind:str='shallow', teacher=None):
-    "Train a prompt (`kind` 'shallow' or 'deep') on `corpus`'s train split (validated on its valid split), as `ctp train` and `ctp reproduce` do (`teacher`: the dense model, for objective kd/mix)."
-    from ctp.data import load_corpus, token_blocks
-    from ctp.soft_prompt import train_prompt
-    tr = token_blocks(tok, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, bos=bos)
-    va = token_blocks(tok, load_corpus(corpus, 'valid'), seq_len=cfg.seq_len, max_blocks=cfg.eval_blocks, bos=bos)
-    start = None
-    if kind == 'deep':
-        from ctp.deep import DeepPrompt
-        start = DeepPrompt.init_from(m, tok, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
-    return train_prompt(m, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, level=level, tokenizer=tok, data=f'{corpus}/train',
-                        teacher=teacher)
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command
@@ -608,9 +597,10 @@ def _training(run)->dict:
     from ctp.soft_prompt import save_prompt
     from ctp.deep import save_deep_prompt
     from ctp.models import load_model
+    from ctp.recover import recover
     teacher = None if run.cfg.objective == 'lm' else load_model(run.args['model'], device=run.args['device'])[0]
-    res = _train_on(run.model, run.tok, run.args['corpus'], run.cfg, run.suite['bos'], run.out/'checkpoint', run.level,
-                    kind=run.config['kind'], teacher=teacher)
+    res = recover(run.model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/'checkpoint',
+                  teacher=teacher, bos=run.suite['bos'], level=run.level)
     (save_deep_prompt if run.config['kind'] == 'deep' else save_prompt)(res.prompt, run.out/'prompt.safetensors')
     return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
 

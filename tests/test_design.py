@@ -192,3 +192,27 @@ def test_cli_loads_bench_only_in_its_command():
     "Importing ctp.cli loads neither the benchmarks nor the demo nor the docs build: each is imported inside its own command."
     loaded = _import_in_fresh_process(['ctp.cli'])['loaded']
     assert 'ctp.cli' in loaded and not {'ctp.bench', 'ctp.demo', 'ctp.docs'} & set(loaded), loaded
+
+# --- (e) the reading path: compress -> train -> evaluate ----------------------------------------------------------------
+
+PATH_ROOMS = {'core', 'models', 'data', 'runtime', 'evaluate', 'compress', 'train', 'soft_prompt', 'deep', 'recover'}
+PATH_BUDGET = 1150    # lines of the ctp functions the README's four calls enter (1,100 when measured; the issue's target: ~400)
+# Calls against the map's direction, each through an object handed down rather than an import: the loop calls the
+# loss and validation functions it was given, the runtime and the prompt file code call the prompt object's methods.
+HANDED_DOWN = {('train', 'soft_prompt'), ('train', 'runtime'), ('runtime', 'deep'), ('soft_prompt', 'deep')}
+
+def test_reading_path():
+    "The README's four calls (compress, recover, corpus_perplexity) on a tiny model touch only the path's modules, call across them only as the map allows or through objects handed down, and stay within the line budget."
+    import math, torch
+    from reading_path import run_path
+    from ctp.models import tiny_model
+    threads = torch.get_num_threads(); torch.set_num_threads(1)
+    try: t, ppl = run_path(*tiny_model())
+    finally: torch.set_num_threads(threads)
+    assert math.isfinite(ppl) and ppl > 1, ppl
+    pm, mm = t.per_module(), module_map()
+    assert {_room(m) for m in pm} == PATH_ROOMS, sorted(pm)
+    upward = {(_room(a), _room(b)) for a, b in t.calls if _room(a) != _room(b) and _room(b) not in mm[_room(a)]}
+    assert upward <= HANDED_DOWN, f'calls against the module map: {sorted(upward - HANDED_DOWN)}'
+    total = sum(a for a, _ in pm.values())
+    assert 500 < total <= PATH_BUDGET, f'the reading path is {total} lines of functions (budget {PATH_BUDGET}): {pm}'
