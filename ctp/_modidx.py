@@ -239,6 +239,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                           'ctp.deep.load_any_prompt': ('deep.html#load_any_prompt', 'ctp/deep.py'),
                           'ctp.deep.load_deep_prompt': ('deep.html#load_deep_prompt', 'ctp/deep.py'),
                           'ctp.deep.read_any_metadata': ('deep.html#read_any_metadata', 'ctp/deep.py'),
+                          'ctp.deep.save_any_prompt': ('deep.html#save_any_prompt', 'ctp/deep.py'),
                           'ctp.deep.save_deep_prompt': ('deep.html#save_deep_prompt', 'ctp/deep.py'),
                           'ctp.deep.to_peft_prefix': ('deep.html#to_peft_prefix', 'ctp/deep.py')},
             'ctp.demo': { 'ctp.demo.Demo': ('demo.html#demo', 'ctp/demo.py'),

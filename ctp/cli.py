@@ -268,8 +268,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     "Train a soft prompt (shallow or deep) on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.compress import Level
     from ctp.data import CORPORA
-    from ctp.soft_prompt import save_prompt
-    from ctp.deep import save_deep_prompt
+    from ctp.deep import save_any_prompt
     from ctp.train import dist_info
     from ctp.recover import recover, KINDS
     Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
@@ -285,7 +284,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     m, tok = open_model(model, level, device=device)
     res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), bos=b, level=level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
-    (save_deep_prompt if kind == 'deep' else save_prompt)(res.prompt, out)
+    save_any_prompt(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
                    seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
@@ -594,14 +593,13 @@ def _compressed(run)->dict:
 
 def _training(run)->dict:
     "Train the prompt on the frozen compressed model (checkpointed in the folder; kd/mix: the dense model teaches) and save it there."
-    from ctp.soft_prompt import save_prompt
-    from ctp.deep import save_deep_prompt
+    from ctp.deep import save_any_prompt
     from ctp.models import load_model
     from ctp.recover import recover
     teacher = None if run.cfg.objective == 'lm' else load_model(run.args['model'], device=run.args['device'])[0]
     res = recover(run.model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/'checkpoint',
                   teacher=teacher, bos=run.suite['bos'], level=run.level)
-    (save_deep_prompt if run.config['kind'] == 'deep' else save_prompt)(res.prompt, run.out/'prompt.safetensors')
+    save_any_prompt(res.prompt, run.out/'prompt.safetensors')
     return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
 
 def _prompted(run)->dict:

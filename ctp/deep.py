@@ -14,11 +14,11 @@ from .core import *
 from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS
 from .runtime import kv_shape, prefix_kv, prompt_kv
-from .soft_prompt import SoftPrompt, prompt_metadata, load_prompt, read_prompt_metadata
+from .soft_prompt import SoftPrompt, prompt_metadata, save_prompt, load_prompt, read_prompt_metadata
 
 # %% auto #0
 __all__ = ['DEEP_FORMAT', 'DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata',
-           'to_peft_prefix']
+           'save_any_prompt', 'to_peft_prefix']
 
 # %% ../nbs/06a_deep.ipynb #098babb7
 DEEP_FORMAT = 'ctp.deep_prompt'   # the `format` of a deep prompt file
@@ -155,6 +155,13 @@ def read_any_metadata(path:str|Path # a prompt file of either kind
     p = Path(path)
     if _is_deep_file(p): return load_deep_prompt(p).meta                # checked against itself (a few MB at most)
     return {'kind': 'shallow', **read_prompt_metadata(p)}
+
+# %% ../nbs/06a_deep.ipynb #8f8c6e15
+def save_any_prompt(prompt,        # a SoftPrompt or a DeepPrompt
+                    path:str|Path, # the .safetensors file to write
+                    **meta)->Path: # extra metadata to record
+    "Save a prompt of either kind (`save_deep_prompt` or `save_prompt`, by its type); return the path."
+    return (save_deep_prompt if isinstance(prompt, DeepPrompt) else save_prompt)(prompt, path, **meta)
 
 # %% ../nbs/06a_deep.ipynb #92e4982b
 def to_peft_prefix(prompt:DeepPrompt, # the deep prompt

@@ -50,12 +50,12 @@ class PathTracer:
         return out
 
     def per_module(self)->dict:
-        "{module: (lines of the functions entered, lines that ran)}."
-        fl = collections.Counter()
-        for (m, _), n in self.functions().items(): fl[m] += n
-        ran = collections.Counter()
-        for f, ls in self.lines.items(): ran[module_of(f)] += len(ls)
-        return {m: (fl[m], ran[m]) for m in sorted(set(fl) | set(ran))}
+        "{module: (functions entered, their lines, lines that ran)}, a package's modules counted as the package."
+        room = lambda m: '.'.join(m.split('.')[:2])
+        nf, fl, ran = collections.Counter(), collections.Counter(), collections.Counter()
+        for (m, _), n in self.functions().items(): nf[room(m)] += 1; fl[room(m)] += n
+        for f, ls in self.lines.items(): ran[room(module_of(f))] += len(ls)
+        return {m: (nf[m], fl[m], ran[m]) for m in sorted(set(fl) | set(ran))}
 
 def module_of(path:str)->str:
     "ctp.x for ctp/x.py, ctp.compress.x for ctp/compress/x.py."
@@ -79,9 +79,9 @@ if __name__ == '__main__':
     from ctp.models import tiny_model, load_model
     t, ppl = run_path(*(load_model() if '--embedded' in sys.argv else tiny_model()))
     pm = t.per_module()
-    print('| module | lines of the functions entered | lines that ran |\n|---|---:|---:|')
-    for m, (a, b) in pm.items(): print(f'| `{m}` | {a} | {b} |')
-    print(f'| all {len(pm)} modules | {sum(a for a, _ in pm.values())} | {sum(b for _, b in pm.values())} |')
+    print('| module | functions entered | their lines | lines that ran |\n|---|---:|---:|---:|')
+    for m, (n, a, b) in pm.items(): print(f'| `{m}` | {n} | {a} | {b} |')
+    print(f'| all {len(pm)} modules | ' + ' | '.join(str(sum(r[i] for r in pm.values())) for i in range(3)) + ' |')
     if '--functions' in sys.argv:
         for (m, f), n in sorted(t.functions().items(), key=lambda kv: -kv[1]): print(f'{n:5d} {m}.{f}')
     if '--calls' in sys.argv:
