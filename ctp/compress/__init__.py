@@ -79,7 +79,7 @@ def compress(model,                      # a dense causal LM; changed in place (
              level:str|Level,            # e.g. 'w4s50', 'nf4', '2:4@wanda'
              calibration:torch.Tensor|None=None, # LongTensor [n, seq_len] of calibration tokens
              tokenizer=None,             # used to build calibration blocks when `calibration` is None
-             n:int=32,                   # number of calibration blocks to build (CPU-sized; the paper used 128 x 2048)
+             n:int=CALIB_N,              # number of calibration blocks to build (as `get_compressed`; the paper used 128 x 2048)
              seq_len:int=512,            # tokens per calibration block
              corpus:str='wiki',          # corpus whose train split the calibration blocks come from
              seed:int=0,                 # seed for the calibration blocks
