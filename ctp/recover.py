@@ -18,7 +18,7 @@ __all__ = ['RECIPE', 'KINDS', 'recipe_config', 'recover']
 # %% ../nbs/06c_recover.ipynb #7885c86d
 RECIPE = dict(n_tokens=100, init='corpus', lr=3e-2, warmup=10, steps=400, batch_size=1, seq_len=256,
               eval_every=100, checkpoint_every=25, objective='lm')   # chapter 07a's measured recipe
-KINDS = ('deep', 'shallow')   # the prompt kinds `recover` trains; 'deep' is the measured one
+KINDS = ('shallow', 'deep')   # the prompt kinds `recover` trains (the measured one: 'deep', the default)
 
 def recipe_config(**changes # TrainConfig fields to change, e.g. steps=100 or objective='mix'
                  )->TrainConfig:
