@@ -411,12 +411,14 @@ def _settings(a:dict):
     "The settings of `reproduce(**a)`, checked before any model loads: (config.json's dict, the prompt's TrainConfig, bos)."
     from ctp.compress import Level
     from ctp.data import CORPORA, TASKS
+    from ctp.train import OBJECTIVES
+    from ctp.recover import KINDS
     lvl, calib_n, b = str(Level.parse(a['level'])), _calib_n(a['calib_n']), _bos(a['bos'])
     if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
     for c in [a['corpus']] + _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
     for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
-    check_choice('kind', a['kind'], ('shallow', 'deep'))
-    check_choice('objective', a['objective'], ('lm', 'kd', 'mix'))
+    check_choice('kind', a['kind'], KINDS)
+    check_choice('objective', a['objective'], OBJECTIVES)
     steps = a['steps']
     cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
                         batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'])
