@@ -102,12 +102,12 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
     if name == 'llama-7b-shape' and dev.type != 'cuda':      # 27 GB of fp32 weights: not a CPU benchmark
         raise ConfigError(f"llama-7b-shape needs a CUDA device, got {str(dev)!r}; use 'llama-tiny-shape' to try the same code path on a CPU")
     if name in LLAMA_SHAPES:
-        from transformers import LlamaConfig, LlamaForCausalLM
+        from transformers import AutoModelForCausalLM, LlamaConfig
         cfg = LlamaConfig(**LLAMA_SHAPES[name], max_position_embeddings=4096, tie_word_embeddings=False,
                           bos_token_id=1, eos_token_id=2, pad_token_id=0)
         with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []), dev:
             torch.manual_seed(0)
-            model = LlamaForCausalLM._from_config(cfg, dtype=dt)      # initialised on the device, in dtype
+            model = AutoModelForCausalLM.from_config(cfg, dtype=dt)   # initialised on the device, in dtype
         attach_record(model, name=name); tok = None
     elif name == 'tiny-llama':
         from ctp.models import tiny_model

@@ -221,6 +221,12 @@ def uses_bos(tokenizer,          # a Hugging Face tokenizer
     return bos
 
 # %% ../nbs/02_data.ipynb #844da97b
+def _check_texts(texts:list, tokenizer):
+    "Refuse documents that are not strings, or a tokenizer with no eos token to join them with."
+    bad = [t for t in texts if not isinstance(t, str)]
+    if bad: raise DataError(f"texts must be strings, got a {type(bad[0]).__name__}")
+    if tokenizer.eos_token_id is None: raise DataError("the tokenizer has no eos token to join documents with; set tokenizer.eos_token")
+
 def token_blocks(tokenizer,                 # a Hugging Face tokenizer with an eos token
                  texts:list[str]|str,       # documents (a single string is one document)
                  seq_len:int=512,           # tokens per block
@@ -233,10 +239,8 @@ def token_blocks(tokenizer,                 # a Hugging Face tokenizer with an e
     L = seq_len - add_bos                                  # text tokens per block
     if max_blocks is not None: max_blocks = int(check_range('max_blocks', max_blocks, 1, err=DataError))
     if isinstance(texts, str): texts = [texts]
-    bad = [t for t in texts if not isinstance(t, str)]
-    if bad: raise DataError(f"texts must be strings, got a {type(bad[0]).__name__}")
+    _check_texts(texts, tokenizer)
     eos = tokenizer.eos_token_id
-    if eos is None: raise DataError("the tokenizer has no eos token to join documents with; set tokenizer.eos_token")
     texts = [t for t in texts if t.strip()]
     need = None if max_blocks is None else max_blocks * L
     ids = []

@@ -19,6 +19,12 @@ __all__ = ['CTP_ONLY', 'CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair
            'evaluate_suite', 'accuracy_change', 'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #0ead6017
+def _check_blocks(blocks):
+    "Refuse anything but an integer tensor [n, T] with n >= 1 and T >= 2."
+    if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.shape[0] == 0 or blocks.shape[1] < 2 or blocks.is_floating_point():
+        got = f"{blocks.dtype} of shape {tuple(blocks.shape)}" if isinstance(blocks, torch.Tensor) else type(blocks).__name__
+        raise ConfigError(f"blocks must be an integer tensor [n, T] with n >= 1 and T >= 2, got {got}")
+
 def perplexity(model,               # a causal LM
                blocks:torch.Tensor, # [n, T] token ids, non-overlapping blocks (e.g. from `ctp.data.token_blocks`)
                prompt=None,         # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
@@ -26,9 +32,7 @@ def perplexity(model,               # a causal LM
                desc:str='perplexity' # label of the progress bar
               )->float:
     "exp of the mean next-token NLL over the blocks (prompt positions excluded)."
-    if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.shape[0] == 0 or blocks.shape[1] < 2 or blocks.is_floating_point():
-        got = f"{blocks.dtype} of shape {tuple(blocks.shape)}" if isinstance(blocks, torch.Tensor) else type(blocks).__name__
-        raise ConfigError(f"blocks must be an integer tensor [n, T] with n >= 1 and T >= 2, got {got}")
+    _check_blocks(blocks)
     batch_size = int(check_range('batch_size', batch_size, 1))
     with torch.no_grad():
         p = prompt_value(prompt)

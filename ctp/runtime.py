@@ -236,29 +236,36 @@ def register_prefix_attention()->str:
     return PREFIX_ATTN
 
 # %% ../nbs/02a_runtime.ipynb #5157b523
+def _attn_name(config)->str:
+    "The attention implementation `config` names (transformers 5.17.0 keeps it in the private `_attn_implementation`)."
+    return config._attn_implementation
+
 def _attn_impl(config, name):
     "Context: `config` uses attention implementation `name` (None: unchanged); the model's own setting is back on exit."
+    if not name: return contextlib.nullcontext()
     @contextlib.contextmanager
     def ctx():
         old = config._attn_implementation
-        if name: config._attn_implementation = name
+        config._attn_implementation = name
         try: yield
         finally: config._attn_implementation = old
     return ctx()
 
 def _checkpointed(model, on:bool):
-    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them."
+    "Context: each decoder layer of `model` recomputes its activations in the backward pass instead of keeping them (off: nothing changes)."
+    if not on: return contextlib.nullcontext()
     from torch.utils.checkpoint import checkpoint
     from transformers.modeling_layers import GradientCheckpointingLayer
     @contextlib.contextmanager
     def ctx():
-        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)] if on else []
-        if on and not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
+        layers = [l for l in model.modules() if isinstance(l, GradientCheckpointingLayer)]
+        if not layers: raise ConfigError(f"checkpointing: found no decoder layers in {type(model).__name__}")
         for l in layers: l.forward = (lambda *a, _f=l.forward, **k: checkpoint(_f, *a, use_reentrant=False, **k))
         try: yield
         finally:
             for l in layers: del l.forward
     return ctx()
+
 
 # %% ../nbs/02a_runtime.ipynb #87d4bdce
 def lm_loss(model,                  # a causal LM
@@ -321,7 +328,7 @@ def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False, padded_
     kv = PrefixCache(kv, B)                      # the text's keys are used, not stored: the cache stays the prompt's
     T = input_ids.shape[1]
     if padded_attn is None: padded_attn = T >= (1 if input_ids.device.type == 'cuda' else PAD_CAUSAL_MIN)
-    padded = padded_attn and base.config._attn_implementation == 'sdpa' and not checkpoint and bool(full.all())
+    padded = padded_attn and _attn_name(base.config) == 'sdpa' and not checkpoint and bool(full.all())
     if padded: register_prefix_attention()
     with _checkpointed(base, checkpoint), _attn_impl(base.config, PREFIX_ATTN if padded else None):
         return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
@@ -475,6 +482,15 @@ class PromptCache:
         return ans[0] if single else ans
 
 # %% ../nbs/02a_runtime.ipynb #15c78c8c
+def _check_kv(model, kv:list):
+    "Refuse per-layer keys and values that are not what `model` caches: [1, kv_heads, P, head_dim] at each layer, one P."
+    L, h, d = kv_shape(model)
+    if len(kv) != L: raise ConfigError(f"the deep prompt has keys and values for {len(kv)} layers; {model_name(model)!r} has {L}")
+    for i, (k, v) in enumerate(kv):
+        if k.shape != v.shape or k.dim() != 4 or k.shape[0] != 1 or tuple(k.shape[1::2]) != (h, d) or k.shape[2] != kv[0][0].shape[-2] or not k.shape[2]:
+            raise ConfigError(f"deep prompt layer {i} holds keys {tuple(k.shape)} and values {tuple(v.shape)}; "
+                              f"{model_name(model)!r} caches [1, {h}, P, {d}] at each of its {L} layers (P >= 1, the same in every layer)")
+
 def prompt_kv(model,  # a causal LM
               prompt  # a deep prompt (see `is_deep`)
              )->list[tuple[torch.Tensor, torch.Tensor]]:
@@ -482,16 +498,10 @@ def prompt_kv(model,  # a causal LM
     r = prefix_reason(model)
     if r is not None: raise ConfigError(f"a deep prompt's keys and values go straight into the model's cache, which ctp cannot do here: {r}")
     kv = list(prompt() if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt.layer_kv())
-    L, h, d = kv_shape(model)
-    if len(kv) != L: raise ConfigError(f"the deep prompt has keys and values for {len(kv)} layers; {model_name(model)!r} has {L}")
-    w, out = input_embedding(model).weight, []
-    for i, (k, v) in enumerate(kv):
-        if k.dim() == 3: k, v = k[None], v[None]
-        if k.shape != v.shape or k.dim() != 4 or k.shape[0] != 1 or tuple(k.shape[1::2]) != (h, d) or k.shape[2] != kv[0][0].shape[-2] or not k.shape[2]:
-            raise ConfigError(f"deep prompt layer {i} holds keys {tuple(k.shape)} and values {tuple(v.shape)}; "
-                              f"{model_name(model)!r} caches [1, {h}, P, {d}] at each of its {L} layers (P >= 1, the same in every layer)")
-        out.append((k.to(device=w.device, dtype=w.dtype), v.to(device=w.device, dtype=w.dtype)))
-    return out
+    kv = [(k[None], v[None]) if k.dim() == 3 else (k, v) for k, v in kv]
+    _check_kv(model, kv)
+    w = input_embedding(model).weight
+    return [(k.to(device=w.device, dtype=w.dtype), v.to(device=w.device, dtype=w.dtype)) for k, v in kv]
 
 # %% ../nbs/02a_runtime.ipynb #918bf06c
 def prompt_length(prompt # None, a [P, H] tensor or a module returning one, or a deep prompt

@@ -132,6 +132,18 @@ def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenize
     w = 1.0 if config.objective == 'kd' else config.kd_weight
     return lambda b: kd_loss(model, b, cache, prompt=trained, temperature=config.temperature, kd_weight=w)
 
+def _check_start(model, prompt, config:TrainConfig):
+    "Refuse a starting prompt that is not a prompt, does not fit the model or the config, or is not finite."
+    deep = is_deep(prompt)
+    if not (isinstance(prompt, SoftPrompt) or deep): raise ConfigError(f"prompt must be a SoftPrompt or a deep prompt, got {type(prompt).__name__}")
+    if prompt.n_tokens != config.n_tokens:
+        raise ConfigError(f"the prompt has {prompt.n_tokens} tokens but config.n_tokens is {config.n_tokens}; make them agree")
+    if deep: prompt_kv(model, prompt)            # refuses a deep prompt shaped for another model's cache
+    elif prompt.hidden != model_width(model):
+        raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
+    if not all(torch.isfinite(p).all() for p in prompt.parameters()): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
+
+
 # %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
 def train_prompt(model,                # a causal LM, compressed or not; its weights stay frozen
                  train_blocks:torch.Tensor, # [n, T] token ids to train on (T >= config.seq_len)
@@ -150,14 +162,8 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     if prompt is None:
         if config.init == 'text': raise ConfigError("init='text' needs a text: make the prompt with SoftPrompt.init_from(model, tokenizer, how='text', text=...) and pass it as prompt=")
         prompt = SoftPrompt.init_from(model, tokenizer, config.n_tokens, how=config.init, seed=config.seed, blocks=train_blocks)
+    _check_start(model, prompt, config)
     deep = is_deep(prompt)                       # keys and values at every layer (ctp.deep), trained the same way
-    if not (isinstance(prompt, SoftPrompt) or deep): raise ConfigError(f"prompt must be a SoftPrompt or a deep prompt, got {type(prompt).__name__}")
-    if prompt.n_tokens != config.n_tokens:
-        raise ConfigError(f"the prompt has {prompt.n_tokens} tokens but config.n_tokens is {config.n_tokens}; make them agree")
-    if deep: prompt_kv(model, prompt)            # refuses a deep prompt shaped for another model's cache
-    elif prompt.hidden != model_width(model):
-        raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
-    if not all(torch.isfinite(p).all() for p in prompt.parameters()): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
     dev = input_embedding(model).weight.device
     prompt = copy.deepcopy(prompt).to(dev)
     rank, world = init_distributed()

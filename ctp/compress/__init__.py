@@ -19,14 +19,14 @@ __all__ = ['magnitude_prune', 'compress', 'get_compressed', 'PRUNE_METHODS', 'QU
            'LEVEL_GRAMMAR', 'Level', 'model_level', 'target_linears', 'check_level_fits', 'LayerStats', 'bnb_kind',
            'effective_weight', 'CompressionReport', 'compression_report', 'LLMC_TESTED', 'CT_TESTED', 'check_llmc',
            'llmc_quiet', 'run_llmcompressor', 'remove_offload', 'save_packed', 'BNB_TESTED', 'pin_bnb_cpu_path',
-           'to_bnb', 'CALIB_N', 'stored_size_bytes', 'save_compressed', 'compression_info', 'load_compressed',
-           'model_identity', 'compressed_dir', 'cache_holds']
+           'to_bnb', 'save_bnb', 'CALIB_N', 'stored_size_bytes', 'save_compressed', 'compression_info',
+           'load_compressed', 'model_identity', 'compressed_dir', 'cache_holds']
 
 # %% ../../nbs/04_compress.ipynb #c4000004
 _all_ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'Level', 'model_level',
           'target_linears', 'check_level_fits', 'LayerStats', 'bnb_kind', 'effective_weight', 'CompressionReport',
           'compression_report', 'LLMC_TESTED', 'CT_TESTED', 'check_llmc', 'llmc_quiet', 'run_llmcompressor',
-          'remove_offload', 'save_packed', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'CALIB_N',
+          'remove_offload', 'save_packed', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb', 'CALIB_N',
           'stored_size_bytes', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
           'compressed_dir', 'cache_holds']
 
@@ -56,6 +56,15 @@ def _check_compressible(model):
         raise CompressionError(f"this model is already compressed (level {model_record(model).level!r}); "
                                "compress a dense model (e.g. a fresh load_model)")
 
+def _check_calibration(calibration, model):
+    "Refuse calibration blocks that are not a LongTensor [n, seq_len] of this model's token ids."
+    if not isinstance(calibration, torch.Tensor) or calibration.dim() != 2 or calibration.dtype not in (torch.long, torch.int):
+        raise CompressionError(f"calibration must be a LongTensor [n, seq_len] of token ids, got "
+                               f"{type(calibration).__name__}{tuple(calibration.shape) if isinstance(calibration, torch.Tensor) else ''}")
+    V = model.get_input_embeddings().num_embeddings
+    if calibration.numel() == 0 or int(calibration.max()) >= V or int(calibration.min()) < 0:
+        raise CompressionError(f"calibration token ids must lie in [0, {V}) for this model's vocabulary")
+
 def _calibration(calibration, tokenizer, n, seq_len, corpus, seed, model, level):
     "The calibration blocks (checked, or built from `tokenizer`) and how the record describes them."
     said = dict(corpus=corpus, n=n, seq_len=seq_len, seed=seed)
@@ -66,12 +75,7 @@ def _calibration(calibration, tokenizer, n, seq_len, corpus, seed, model, level)
         from ctp.data import calibration_set
         calibration = calibration_set(tokenizer, corpus, n=n, seq_len=seq_len, seed=seed)
     else: said = None
-    if not isinstance(calibration, torch.Tensor) or calibration.dim() != 2 or calibration.dtype not in (torch.long, torch.int):
-        raise CompressionError(f"calibration must be a LongTensor [n, seq_len] of token ids, got "
-                               f"{type(calibration).__name__}{tuple(calibration.shape) if isinstance(calibration, torch.Tensor) else ''}")
-    V = model.get_input_embeddings().num_embeddings
-    if calibration.numel() == 0 or int(calibration.max()) >= V or int(calibration.min()) < 0:
-        raise CompressionError(f"calibration token ids must lie in [0, {V}) for this model's vocabulary")
+    _check_calibration(calibration, model)
     return calibration.long(), said or dict(n=calibration.shape[0], seq_len=calibration.shape[1])
 
 # %% ../../nbs/04_compress.ipynb #f8582abf

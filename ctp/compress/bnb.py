@@ -6,13 +6,14 @@
 from __future__ import annotations
 import tempfile
 import torch
+from pathlib import Path
 from torch import nn
 from ..core import *
 from ..models import attach_record, hf_quiet, model_record
 from .report import bnb_kind
 
 # %% auto #0
-__all__ = ['BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb']
+__all__ = ['BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb']
 
 # %% ../../nbs/04d_compress_bnb.ipynb #4c02445e
 BNB_TESTED = '0.50.2'  # the bitsandbytes version whose CPU 4-bit path `pin_bnb_cpu_path` was written for
@@ -49,3 +50,18 @@ def to_bnb(model,   # a dense or pruned model (not changed)
         q = AutoModelForCausalLM.from_pretrained(d, quantization_config=cfg, device_map={'': dev}, dtype=dt)
     attach_record(q, **model_record(model).to_dict())
     return pin_bnb_cpu_path(q)
+
+# %% ../../nbs/04d_compress_bnb.ipynb #6a104785
+def _reversible(conversion)->bool:
+    try: conversion.reverse_transform(); return True
+    except NotImplementedError: return False
+
+def save_bnb(model,         # a bitsandbytes model (from `to_bnb`, or loaded from a bitsandbytes checkpoint)
+             path:str|Path  # folder to write into
+            ):
+    "Save a bitsandbytes model through transformers, past the loading steps it recorded but cannot reverse; the model stays as it was."
+    convs = getattr(model, '_weight_conversions', None)
+    if convs: model._weight_conversions = [c for c in convs if _reversible(c)]
+    try: model.save_pretrained(path)
+    finally:
+        if convs: model._weight_conversions = convs

@@ -159,12 +159,10 @@ def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, ke
         # oneshot re-reads the model's config from `name_or_path` to refuse already-quantized checkpoints; an
         # in-memory model (e.g. a tiny test model) has none, and `compress` has done that check itself
         def validate_model(self, model): pass
-    kw = {}
+    kw, dev = {}, next(model.parameters()).device
     if calibration is not None:
-        dev = next(model.parameters()).device
         kw['dataset'] = torch.utils.data.DataLoader(
             [{'input_ids': b[None].to(dev), 'attention_mask': torch.ones_like(b)[None].to(dev)} for b in calibration], batch_size=None)
-    dev = next(model.parameters()).device
     with _layer_progress(desc, progress, bar_file), _patched_llmcompressor(keep_zeros):
         _InMemory(model=model, recipe=recipe, processor=_NoProcessor(), **kw)()
     from llmcompressor.core import active_session

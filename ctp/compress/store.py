@@ -13,7 +13,7 @@ from ..models import (attach_record, check_tokenizer, hf_quiet, model_record, to
 from .level import Level, model_level
 from .report import bnb_kind, compression_report, target_linears
 from .llmc import llmc_quiet, remove_offload, save_packed
-from .bnb import pin_bnb_cpu_path
+from .bnb import pin_bnb_cpu_path, save_bnb
 
 # %% auto #0
 __all__ = ['CALIB_N', 'stored_size_bytes', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
@@ -32,21 +32,6 @@ def _save_format(model)->str:
     if any(bnb_kind(m) for m in mods): return 'bitsandbytes'
     if any(getattr(m, 'quantization_scheme', None) is not None for m in mods): return 'compressed-tensors'
     return 'safetensors'
-
-def _reversible(conversion)->bool:
-    try: conversion.reverse_transform(); return True
-    except NotImplementedError: return False
-
-def _save_bnb(model, path:Path):
-    "transformers' save of a bitsandbytes model, past the deserialisation steps it recorded but cannot reverse."
-    # transformers 5.17.0 records, on a model it loads from a pre-quantized bitsandbytes checkpoint, the steps it took
-    # in the private `_weight_conversions` and cannot reverse them on re-save (NotImplementedError); those steps need no
-    # reversing here, and there is no public way to say so, so they are left out for the duration of the save
-    convs = getattr(model, '_weight_conversions', None)
-    if convs: model._weight_conversions = [c for c in convs if _reversible(c)]
-    try: model.save_pretrained(path)
-    finally:
-        if convs: model._weight_conversions = convs
 
 # %% ../../nbs/04e_compress_store.ipynb #bcfcc04c
 def save_compressed(model,                 # a model from `compress` (or `load_compressed`)
@@ -67,7 +52,7 @@ def save_compressed(model,                 # a model from `compress` (or `load_c
     try:
         with llmc_quiet() if fmt == 'compressed-tensors' else hf_quiet():
             if fmt == 'compressed-tensors': save_packed(model, tmp)
-            elif fmt == 'bitsandbytes': _save_bnb(model, tmp)
+            elif fmt == 'bitsandbytes': save_bnb(model, tmp)
             else: PreTrainedModel.save_pretrained(model, tmp)   # the class's own save, past llm-compressor's wrapper
         if tokenizer is not None: tokenizer.save_pretrained(tmp)
         meta['stored_bytes'] = stored_size_bytes(tmp)
