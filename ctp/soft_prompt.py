@@ -143,7 +143,6 @@ def _check_start(model, prompt, config:TrainConfig):
         raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
     if not all(torch.isfinite(p).all() for p in prompt.parameters()): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
 
-
 # %% ../nbs/06_soft_prompt.ipynb #7f9b4d7a
 def train_prompt(model,                # a causal LM, compressed or not; its weights stay frozen
                  train_blocks:torch.Tensor, # [n, T] token ids to train on (T >= config.seq_len)

@@ -60,6 +60,7 @@ def save_bnb(model,         # a bitsandbytes model (from `to_bnb`, or loaded fro
              path:str|Path  # folder to write into
             ):
     "Save a bitsandbytes model through transformers, past the loading steps it recorded but cannot reverse; the model stays as it was."
+    # transformers 5.17.0 keeps those steps in the private `_weight_conversions` (a version without it saves as it is)
     convs = getattr(model, '_weight_conversions', None)
     if convs: model._weight_conversions = [c for c in convs if _reversible(c)]
     try: model.save_pretrained(path)
