@@ -28,18 +28,23 @@ def role(module:str, name:str)->str:
     if a is None or name.split('.')[0] in a: return 'adapter'
     return 'guard' if GUARD.search(name) else 'method'
 
-def _defs(path:Path)->dict:
-    "For each function of a file: its first line (decorators included), its last and its qualified name, keyed by the lines its code object may report."
+def function_nodes(path:Path)->dict:
+    "{qualified name (`Class.method`, `outer.inner`): ast node} of every function of a file."
     out = {}
     def walk(node, prefix):
         for n in ast.iter_child_nodes(node):
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                first = min([n.lineno] + [d.lineno for d in n.decorator_list])
-                out[first] = out[n.lineno] = (first, n.end_lineno, prefix + n.name)
-                walk(n, prefix + n.name + '.')
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)): out[prefix + n.name] = n; walk(n, prefix + n.name + '.')
             elif isinstance(n, ast.ClassDef): walk(n, prefix + n.name + '.')
             else: walk(n, prefix)
-    walk(ast.parse(path.read_text()), '')
+    walk(ast.parse(Path(path).read_text()), '')
+    return out
+
+def _defs(path:Path)->dict:
+    "For each function of a file: its first line (decorators included), its last and its qualified name, keyed by the lines its code object may report."
+    out = {}
+    for q, n in function_nodes(path).items():
+        first = min([n.lineno] + [d.lineno for d in n.decorator_list])
+        out[first] = out[n.lineno] = (first, n.end_lineno, q)
     return out
 
 class PathTracer:

@@ -204,14 +204,8 @@ HANDED_DOWN = {('train', 'soft_prompt'), ('train', 'runtime'), ('runtime', 'deep
 
 def _function_nodes(mod:str)->dict:
     "{qualified name: ast node} of every function of `mod`."
-    out = {}
-    def walk(node, prefix):
-        for n in ast.iter_child_nodes(node):
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)): out[prefix + n.name] = n; walk(n, prefix + n.name + '.')
-            elif isinstance(n, ast.ClassDef): walk(n, prefix + n.name + '.')
-            else: walk(n, prefix)
-    walk(ast.parse(MODULES[mod].read_text()), '')
-    return out
+    from reading_path import function_nodes
+    return function_nodes(MODULES[mod])
 
 def _guards(node)->bool:
     "Whether a function refuses something: it raises, warns, or returns what is wrong (`-> str|None`, as `*_reason`)."
@@ -251,9 +245,9 @@ def _own_private_attrs()->set:
 
 LIBRARY_MANAGED = {'forward', 'hf_quantizer'}   # attributes other libraries keep on their own objects: set from outside, a patch
 
-def _reaches(mod:str)->list[tuple[int, str]]:
-    "Where `mod` reaches into another library: a private import, a private attribute, a module attribute set, a method or quantizer replaced."
-    tree, own, out = ast.parse(MODULES[mod].read_text()), _own_private_attrs(), []
+def _reaches(src:str)->list[tuple[int, str]]:
+    "Where the code `src` reaches into another library: a private import, a private attribute, a module attribute set, a method or quantizer replaced."
+    tree, own, out = ast.parse(src), _own_private_attrs(), []
     modules = {a.asname or a.name.split('.')[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     for n in ast.walk(tree):
         if isinstance(n, ast.ImportFrom) and not n.level and not (n.module or '').startswith('ctp'):
@@ -273,23 +267,16 @@ def test_reach_detector_catches_each_form():
     "The detector finds a private import, a private attribute, a module attribute set, setattr and a replaced forward, and passes ctp's own private attributes."
     src = ("import transformers.utils as tu\nfrom bitsandbytes.functional import _x\ndef f(m, c):\n    c._attn_implementation\n"
            "    tu.logging = None\n    setattr(tu, 'y', 1)\n    m.forward = None\n    m.hf_quantizer = None\n    self.forward = 1\n")
-    mod = next(iter(MODULES))
-    orig = MODULES[mod]
-    try:
-        p = ROOT/'tests'/'_probe_reach.py'; p.write_text(src); MODULES[mod] = p
-        found = [code for _, code in _reaches(mod)]
-    finally: MODULES[mod] = orig; p.unlink()
-    assert len(found) == 6, found
+    assert [line for line, _ in _reaches(src)] == [2, 4, 5, 6, 7, 8], _reaches(src)   # not line 9: ctp's own forward
 
 def test_library_internals_only_in_adapters():
     "Every reach into another library's internals (private names, patched module attributes, replaced methods) lies in a function the reading path counts as an adapter, and every adapter named there exists."
-    sys.path.insert(0, str(ROOT/'tests'))
     from reading_path import ADAPTERS, role
     bad = []
     for mod in MODULES:
         fns = _function_nodes(mod)
         spans = sorted((n.lineno, n.end_lineno, q) for q, n in fns.items())
-        for line, code in _reaches(mod):
+        for line, code in _reaches(MODULES[mod].read_text()):
             inside = [q for a, b, q in spans if a <= line <= b]
             where = inside[-1] if inside else '<module>'
             if role(mod, where) != 'adapter': bad.append(f'{mod}:{line} {where}: {code}')
