@@ -245,7 +245,7 @@ def _attn_impl(config, name):
     if not name: return contextlib.nullcontext()
     @contextlib.contextmanager
     def ctx():
-        old = config._attn_implementation
+        old = _attn_name(config)
         config._attn_implementation = name
         try: yield
         finally: config._attn_implementation = old
