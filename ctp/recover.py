@@ -9,16 +9,19 @@ from .core import *
 from .models import model_record
 from .data import load_corpus, token_blocks
 from .train import TrainConfig, TrainResult
+from .distill import generated_blocks
 from .soft_prompt import SoftPrompt, train_prompt
 from .deep import DeepPrompt
 
 # %% auto #0
-__all__ = ['RECIPE', 'KINDS', 'recipe_config', 'recover']
+__all__ = ['RECIPE', 'KINDS', 'SELF', 'SELF_BLOCKS', 'recipe_config', 'recover']
 
 # %% ../nbs/06c_recover.ipynb #7885c86d
 RECIPE = dict(n_tokens=100, init='corpus', lr=3e-2, warmup=10, steps=400, batch_size=1, seq_len=256,
               eval_every=100, checkpoint_every=25, objective='lm')   # chapter 07a's measured recipe
 KINDS = ('shallow', 'deep')   # the prompt kinds `recover` trains (the measured one: 'deep', the default)
+SELF = 'self'                 # `recover`'s corpus for text the dense teacher writes itself (ctp.distill.generated_blocks)
+SELF_BLOCKS = 160             # blocks of such text trained on unless told otherwise (plus the validation blocks)
 
 def recipe_config(**changes # TrainConfig fields to change, e.g. steps=100 or objective='mix'
                  )->TrainConfig:
@@ -30,21 +33,28 @@ def recipe_config(**changes # TrainConfig fields to change, e.g. steps=100 or ob
 # %% ../nbs/06c_recover.ipynb #5573e96f
 def recover(model,                      # the frozen (compressed) causal LM; its weights stay as they are
             tokenizer,                  # its tokenizer
-            corpus:str='wiki',          # the corpus trained on: its train split, validated on its valid split
+            corpus:str='wiki',          # the corpus trained on (its train split, validated on its valid split), or 'self': text the teacher writes
             kind:str='deep',            # 'deep' (keys and values at every layer, measured best) or 'shallow' (input embeddings, the paper's)
             config:TrainConfig|None=None, # the settings; None: `recipe_config()`
             checkpoint_dir:str|Path|None=None, # folder for checkpoints; a run found there is resumed
             teacher=None,               # objective 'kd'/'mix': the dense model the compressed one came from
             bos:bool|None=None,         # blocks led by bos; None: as the tokenizer does (`ctp.data.uses_bos`)
-            max_blocks:int|None=None,   # train on at most this many blocks (None: the whole split)
+            max_blocks:int|None=None,   # train on at most this many blocks (None: the whole split; 'self': SELF_BLOCKS)
             level=None,                 # the level recorded in the prompt; None: the model's record
            )->TrainResult:
     "Train a prompt of `kind` on `corpus` with the measured recipe: the blocks, the start and `train_prompt` in one call."
     check_choice('kind', kind, KINDS)
     cfg = config if config is not None else recipe_config()
-    tr = token_blocks(tokenizer, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, max_blocks=max_blocks, bos=bos)
-    va = token_blocks(tokenizer, load_corpus(corpus, 'valid'), seq_len=cfg.seq_len, max_blocks=cfg.eval_blocks, bos=bos)
+    if corpus == SELF:
+        if teacher is None: raise ConfigError("corpus 'self' is text the dense model writes: pass the dense model as teacher=")
+        n = SELF_BLOCKS if max_blocks is None else int(max_blocks)
+        g = generated_blocks(teacher, tokenizer, n=n + cfg.eval_blocks, seq_len=cfg.seq_len, seed=cfg.seed)   # written once, cached
+        tr, va = g[:n], g[n:]
+        if cfg.objective == 'lm': teacher = None      # the teacher wrote the text; the next-token loss needs it no more
+    else:
+        tr = token_blocks(tokenizer, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, max_blocks=max_blocks, bos=bos)
+        va = token_blocks(tokenizer, load_corpus(corpus, 'valid'), seq_len=cfg.seq_len, max_blocks=cfg.eval_blocks, bos=bos)
     make = DeepPrompt if kind == 'deep' else SoftPrompt
     start = make.init_from(model, tokenizer, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
     return train_prompt(model, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, tokenizer=tokenizer, teacher=teacher,
-                        level=model_record(model).level if level is None else level, data=f'{corpus}/train')
+                        level=model_record(model).level if level is None else level, data='self/generated' if corpus == SELF else f'{corpus}/train')

@@ -122,9 +122,10 @@ def forward_with_prompt(model,                # a causal LM
                         attention_mask:torch.Tensor|None=None, # [B, T], 1 for real tokens; None: all ones
                         prompt=None,          # None, a [P, H] tensor of input embeddings or a module returning one, or a deep prompt
                         logits_to_keep:int=0, # return only the logits of the last this many positions (0: all T)
-                        share_prefix:bool=False # run the prompt once and share its keys/values across the batch (same logits, less work)
-                       )->torch.Tensor:
-    "Logits `[B, T, V]` for the input positions only, with the prompt's embeddings prepended."
+                        share_prefix:bool=False, # run the prompt once and share its keys/values across the batch (same logits, less work)
+                        hidden:bool=False     # also return the hidden states (embeddings, then each layer's output) at the input positions
+                       )->torch.Tensor|tuple:
+    "Logits `[B, T, V]` for the input positions only, with the prompt's embeddings prepended (`hidden`: and the hidden states)."
     input_ids, mask = _check_ids(input_ids, attention_mask)
     dev = _device(model)
     input_ids, mask = input_ids.to(dev), mask.to(dev)
@@ -135,23 +136,25 @@ def forward_with_prompt(model,                # a causal LM
         P = kv[0][0].shape[2]
         check_context(model, T, P)
         full = torch.cat([mask.new_ones(B, P), mask], dim=1)
-        return model(input_ids=input_ids, attention_mask=full, position_ids=position_ids_from_mask(full)[:, P:],
-                     past_key_values=PrefixCache(kv, B), use_cache=True, logits_to_keep=K).logits[:, -K:]
+        out = model(input_ids=input_ids, attention_mask=full, position_ids=position_ids_from_mask(full)[:, P:],
+                    past_key_values=PrefixCache(kv, B), use_cache=True, logits_to_keep=K, output_hidden_states=hidden)
+        return (out.logits[:, -K:], out.hidden_states) if hidden else out.logits[:, -K:]
     p = prompt_for(model, prompt)
     P = 0 if p is None else p.shape[0]
     check_context(model, T, P)
     if p is None:
-        return model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
-                     use_cache=False, logits_to_keep=K).logits[:, -K:]
-    if share_prefix and prefix_reason(model) is None:
+        out = model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids_from_mask(mask),
+                    use_cache=False, logits_to_keep=K, output_hidden_states=hidden)
+        return (out.logits[:, -K:], out.hidden_states) if hidden else out.logits[:, -K:]
+    if share_prefix and not hidden and prefix_reason(model) is None:
         full = torch.cat([mask.new_ones(B, P), mask], dim=1)
         h = _prefix_hidden(model.base_model, p, input_ids, full, position_ids_from_mask(full))
         return model.get_output_embeddings()(h[:, -K:])
     embeds = torch.cat([p[None].expand(B, -1, -1), input_embedding(model)(input_ids)], dim=1)
     mask = torch.cat([mask.new_ones(B, P), mask], dim=1)
     out = model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids_from_mask(mask),
-                use_cache=False, logits_to_keep=K)
-    return out.logits[:, -K:]
+                use_cache=False, logits_to_keep=K, output_hidden_states=hidden)
+    return (out.logits[:, -K:], tuple(h[:, P:] for h in out.hidden_states)) if hidden else out.logits[:, -K:]
 
 # %% ../nbs/02a_runtime.ipynb #1abb8a91
 TRANSFORMERS_TESTED = '5.17.0'  # the transformers version the shared prefix, the padded kernel and recomputation were written for

@@ -15,14 +15,13 @@ from safetensors.torch import save_file, load_file, safe_open
 from .core import *
 from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
-from .distill import TeacherCache, teacher_cache, kd_loss
+from .distill import TeacherCache, LiveTeacher, teacher_cache, hidden_layers, kd_loss
 from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv, input_embedding
-from .evaluate import perplexity
+from .evaluate import perplexity, recovery
 
 # %% auto #0
 __all__ = ['PROMPT_FORMAT', 'model_width', 'prompt_metadata', 'SoftPrompt', 'train_prompt', 'save_prompt', 'read_prompt_metadata',
-           'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank', 'lora_rank_for', 'train_lora', 'recovery',
-           'plot_curves']
+           'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank', 'lora_rank_for', 'train_lora', 'plot_curves']
 
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
 _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
@@ -126,11 +125,16 @@ def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenize
         return lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
     if teacher is None: raise ConfigError(f"objective {config.objective!r} needs a teacher: the dense model or its TeacherCache (teacher=)")
     if config.recompute: raise ConfigError(f"recompute=True is not available with objective {config.objective!r}; use objective='lm' or recompute=False")
-    cache = teacher if isinstance(teacher, TeacherCache) else teacher_cache(teacher, train_blocks, config.seq_len, config.kd_topk, tokenizer, config.batch_size,
-                                                                                        lazy=True)   # each piece when a step first needs it
-    cache.check(model, tokenizer, train_blocks, config.seq_len, config.kd_topk)      # refuses another model, tokenizer, data or k
+    if isinstance(teacher, TeacherCache):
+        if config.hidden_weight: raise ConfigError("hidden_weight > 0 matches the teacher's hidden states, which a TeacherCache does not hold; pass the teacher model (teacher=)")
+        cache = teacher.check(model, tokenizer, train_blocks, config.seq_len, config.kd_topk)   # refuses another model, tokenizer, data or k
+    elif config.kd_topk == 0 or config.hidden_weight:   # the full vocabulary or hidden states: the teacher runs each step, nothing cached
+        cache = LiveTeacher(teacher, config.kd_topk, hidden_layers(teacher) if config.hidden_weight else ()).check(model)
+    else:
+        cache = teacher_cache(teacher, train_blocks, config.seq_len, config.kd_topk, tokenizer, config.batch_size, lazy=True)   # each piece when a step first needs it
+        cache.check(model, tokenizer, train_blocks, config.seq_len, config.kd_topk)
     w = 1.0 if config.objective == 'kd' else config.kd_weight
-    return lambda b: kd_loss(model, b, cache, prompt=trained, temperature=config.temperature, kd_weight=w)
+    return lambda b: kd_loss(model, b, cache, prompt=trained, temperature=config.temperature, kd_weight=w, hidden_weight=config.hidden_weight)
 
 def _check_start(model, prompt, config:TrainConfig):
     "Refuse a starting prompt that is not a prompt, does not fit the model or the config, or is not finite."
@@ -355,20 +359,6 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
     res = fit(pm, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'lora', checkpoint_dir, on_step, desc='lora')
     res.model = pm
     return res
-
-# %% ../nbs/06_soft_prompt.ipynb #9c156b9b
-def recovery(dense:float,       # score of the uncompressed model (or of the dense + prompt control)
-             compressed:float,  # score of the compressed model
-             recovered:float,   # score of the compressed model with the prompt (or LoRA)
-             strict:bool=True,  # perplexities with a gap to recover (checked); False: any score, accuracy too, None where there is no gap
-            )->float|None:
-    "The share of the compression gap recovered: (compressed - recovered) / (compressed - dense)."
-    if not strict:
-        gap = compressed - dense
-        return None if abs(gap) < 1e-12 else (compressed - recovered) / gap
-    for k, v in (('dense', dense), ('compressed', compressed), ('recovered', recovered)): check_range(f'{k} perplexity', v, 1)
-    if compressed <= dense: raise ConfigError(f"no gap to recover: compressed perplexity {compressed} is not above dense {dense}")
-    return (compressed - recovered) / (compressed - dense)
 
 # %% ../nbs/06_soft_prompt.ipynb #f3be7e1f
 def plot_curves(runs:dict,             # label -> TrainResult or its `history` dict

@@ -49,6 +49,7 @@ class TrainConfig:
     kd_weight:float=0.5     # objective 'mix': the loss is (1 - kd_weight) * LM + kd_weight * KD
     temperature:float=1.0   # distillation temperature T (the KD term is scaled by T^2)
     kd_topk:int=64          # teacher probabilities kept per position (the rest as one bucket); 0: the full vocabulary
+    hidden_weight:float=0.0 # objective 'kd'/'mix': plus this weight x the hidden-state loss (ctp.distill.layer_loss; the teacher model runs each step)
 
     def __post_init__(self):
         for k in ('n_tokens', 'warmup', 'steps', 'batch_size', 'seq_len', 'eval_every', 'eval_blocks', 'seed', 'checkpoint_every', 'kd_topk'):
@@ -75,6 +76,8 @@ class TrainConfig:
         check_range('kd_weight', self.kd_weight, 0, 1)
         check_range('temperature', self.temperature, 0, 100, lo_open=True)
         check_range('kd_topk', self.kd_topk, 0, 10_000_000)
+        check_range('hidden_weight', self.hidden_weight, 0, 1000)
+        if self.hidden_weight and self.objective == 'lm': raise ConfigError("hidden_weight matches the dense model's hidden states: it needs objective 'kd' or 'mix'")
 
     def lr_at(self, step:int)->float:
         "Learning rate of optimizer step `step` (0-based): linear warm-up, then linear decay towards 0."

@@ -16,7 +16,8 @@ from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
 from .runtime import lm_loss, prompt_embeds, is_deep, kv_shape, prompt_kv
 from .evaluate import loglikelihood, perplexity, zero_shot
-from .soft_prompt import SoftPrompt, load_prompt, model_width, recovery
+from .soft_prompt import SoftPrompt, load_prompt, model_width
+from .evaluate import recovery
 from .models import tokenizer_fingerprint
 from .deep import DeepPrompt, load_any_prompt
 from .train import TrainConfig, TrainResult, fit
