@@ -252,16 +252,16 @@ def docs(out:str='_site',   # folder of the site
 def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
           level:str='w4s50',        # compression level of the frozen model
           out:str='prompt.safetensors', # the prompt file to write
-          corpus:str='wiki',        # corpus to train on (train split; validation on its valid split), or 'self': text the dense model writes itself
-          steps:int=400,            # optimizer steps
+          corpus:str='self',        # 'self': text the dense model writes itself; or a corpus (train split; validation on its valid split)
+          steps:int=200,            # optimizer steps
           lr:float=3e-2,            # peak learning rate
           n_tokens:int=100,         # soft tokens
           batch_size:int=1,         # blocks per step (a multiple of the processes under torchrun)
           seq_len:int=256,          # tokens per block
           init:str='corpus',        # initialisation: corpus (the training text's first tokens), vocab, sample, random
           kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
-          objective:str='lm',       # 'lm' (next-token loss), 'kd' (distillation from the dense model) or 'mix' (both, half each)
-          eval_every:int=100,       # steps between validation perplexities
+          objective:str='kd',       # 'kd' (distillation from the dense model), 'lm' (next-token loss) or 'mix' (both, half each)
+          eval_every:int=50,        # steps between validation perplexities
           seed:int=0,               # seed of the data order and of the initialisation
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
           bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
@@ -385,20 +385,20 @@ def _stored(run, name:str, stage):
 def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
               level:str='w4s50',        # compression level (the paper's 8x: SparseGPT 50% + GPTQ 4-bit)
               out:str='reports/reproduce', # report folder (a second run with the same settings resumes)
-              corpus:str='wiki',        # corpus the prompt is trained on (its test split is scored too), or 'self': text the dense model writes itself
+              corpus:str='self',        # 'self': text the dense model writes itself (wiki is scored in its place); or a corpus (its test split scored too)
               unseen:str='stories,science,papers,math,protocols', # corpora never trained on (their test splits: the held-out scores)
               tasks:str='piqa,arc_easy,arc_challenge,winogrande,lambada', # zero-shot tasks ('' for none)
               n:int=60,                 # questions per task (a fixed subset)
-              steps:int=400,            # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
+              steps:int=200,            # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
               lr:float=3e-2,            # peak learning rate of the prompt
               kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
               init:str='corpus',        # the prompt's start: corpus (a training text's own embeddings or keys/values), vocab, sample, random
-              objective:str='lm',       # 'lm' (next-token loss), 'kd' (distillation from the dense model) or 'mix' (both, half each)
+              objective:str='kd',       # 'kd' (distillation from the dense model, the full vocabulary), 'lm' (next-token loss) or 'mix' (both, half each)
               n_tokens:int=100,         # prompt length: soft tokens (shallow) or key/value positions (deep)
               batch_size:int=1,         # training blocks per step
               seq_len:int=256,          # tokens per training block
               eval_seq_len:int=512,     # tokens per perplexity block
-              max_blocks:int=20,        # at most this many test blocks per corpus (0: all)
+              max_blocks:int=10,        # at most this many test blocks per corpus (0: all)
               calib_n:int=None,         # calibration blocks of 512 tokens for SparseGPT/GPTQ (None: ctp.compress.CALIB_N)
               seed:int=0,               # seed of calibration, data order and initialisation
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
@@ -486,10 +486,12 @@ def recipe(kind:str, # 'shallow' or 'deep'
     "The prompt's recipe in one sentence, as a reproduce report names it."
     what = (f"a deep prompt (keys and values of {cfg.n_tokens} positions at every layer)" if kind == 'deep' else
             f"a shallow prompt ({cfg.n_tokens} soft input embeddings)")
-    loss = dict(lm='the next-token (LM) loss', kd=f'distillation from the dense model (KL at temperature {cfg.temperature:g}, teacher top-{cfg.kd_topk})',
+    top = 'the full vocabulary' if cfg.kd_topk == 0 else f'teacher top-{cfg.kd_topk}'
+    hid = f', plus {cfg.hidden_weight:g} x the hidden-state loss' if cfg.hidden_weight else ''
+    loss = dict(lm='the next-token (LM) loss', kd=f'distillation from the dense model (KL at temperature {cfg.temperature:g}, {top}{hid})',
                 mix=f'{1 - cfg.kd_weight:g} x LM loss + {cfg.kd_weight:g} x distillation from the dense model')[cfg.objective]
     return (f"{what}, started from {INIT_WORDS.get(cfg.init, cfg.init)}, trained with {loss} for {cfg.steps} steps of "
-            f"{cfg.batch_size} x {cfg.seq_len} tokens of `{corpus}` (lr {cfg.lr:g})")
+            f"{cfg.batch_size} x {cfg.seq_len} tokens of " + ("text the dense model wrote itself" if corpus == 'self' else f"`{corpus}`") + f" (lr {cfg.lr:g})")
 
 
 # %% ../nbs/09_cli.ipynb #bb2dcd81

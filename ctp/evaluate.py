@@ -282,15 +282,18 @@ def recovery(dense:float,       # score of the uncompressed model (or of the den
     return (compressed - recovered) / (compressed - dense)
 
 # %% ../nbs/03_evaluate.ipynb #05cae4f4
-def _panel_row(d:float, c:float, p:float, ctrl:float|None)->dict:
-    row = dict(dense=d, compressed=c, prompted=p, share=recovery(d, c, p, strict=False))
-    if ctrl is not None: row.update(control=ctrl, control_share=recovery(d, c, ctrl, strict=False))
+def _panel_row(d:float, c:float, p:float, ctrl:float|None, higher:bool)->dict:
+    "Scores and shares of the gap; no share where compression made the score no worse (no gap to close)."
+    gap = (d - c) if higher else (c - d)
+    share = lambda x: recovery(d, c, x, strict=False) if gap > 0 else None
+    row = dict(dense=d, compressed=c, prompted=p, share=share(p))
+    if ctrl is not None: row.update(control=ctrl, control_share=share(ctrl))
     return row
 
 def recovery_panel(dense:dict,              # `evaluate_suite` of the dense model
                    compressed:dict,         # of the compressed model
                    prompted:dict,           # of the compressed model behind the prompt (the same questions and blocks)
-                   control:dict|None=None,  # of the dense model behind a prompt trained the same way (the control), if measured
+                   control:dict|None=None,  # of the compressed model behind a prompt trained the same way on the dense model (the control), if measured
                    heldout=HELDOUT_CORPORA, # corpora that count as text the prompt never saw
                   )->dict:
     "What a prompt recovered, as users judge it: per task the change, its paired interval and share of the gap; the mean task gap closed; per corpus the perplexity gap's share; the control's beside."
@@ -299,15 +302,15 @@ def recovery_panel(dense:dict,              # `evaluate_suite` of the dense mode
     tasks = [t for t in zs(prompted) if t in zs(compressed) and t in zs(dense)]
     for t in tasks:
         ch = accuracy_change(zs(compressed)[t], zs(prompted)[t])
-        row = _panel_row(*(zs(r)[t]['acc'] for r in (dense, compressed, prompted)), zs(control)[t]['acc'] if t in zs(control) else None)
+        row = _panel_row(*(zs(r)[t]['acc'] for r in (dense, compressed, prompted)), zs(control)[t]['acc'] if t in zs(control) else None, True)
         out['tasks'][t] = dict(row, **{k: ch[k] for k in ('n', 'change', 'lo', 'hi', 'better', 'worse')}, lost=ch['hi'] < 0)
     if tasks:
         mean = lambda r: sum(zs(r)[t]['acc'] for t in tasks) / len(tasks)
-        out['mean_acc'] = _panel_row(mean(dense), mean(compressed), mean(prompted), mean(control) if all(t in zs(control) for t in tasks) else None)
+        out['mean_acc'] = _panel_row(mean(dense), mean(compressed), mean(prompted), mean(control) if all(t in zs(control) for t in tasks) else None, True)
         out['task_gap_closed'] = out['mean_acc']['share']
         out['tasks_lost'] = [t for t, r in out['tasks'].items() if r['lost']]
     for c in [c for c in pp(prompted) if c in pp(compressed) and c in pp(dense)]:
-        out['perplexity'][c] = dict(_panel_row(*(pp(r)[c]['ppl'] for r in (dense, compressed, prompted)), pp(control)[c]['ppl'] if c in pp(control) else None),
+        out['perplexity'][c] = dict(_panel_row(*(pp(r)[c]['ppl'] for r in (dense, compressed, prompted)), pp(control)[c]['ppl'] if c in pp(control) else None, False),
                                     heldout=c in heldout)
     out['heldout'] = {c: r['share'] for c, r in out['perplexity'].items() if r['heldout']}
     return out
@@ -321,7 +324,7 @@ def panel_table(panel:dict, # a `recovery_panel`
     "The panel as two Markdown tables: tasks (accuracy, paired change, share of the gap) and corpora (perplexity, share of the gap)."
     ctrl = any('control' in r for r in list(panel['tasks'].values()) + list(panel['perplexity'].values()))
     cx = lambda r: (f" {r['control']:.3f} | {_pct(r.get('control_share'))} |" if 'control' in r else ' - | - |') if ctrl else ''
-    out = ['| task | n | dense | ' + level + ' | + prompt | change (95% paired interval) | share of the gap |' + (' dense + prompt | its share |' if ctrl else ''),
+    out = ['| task | n | dense | ' + level + ' | + prompt | change (95% paired interval) | share of the gap |' + (' control | its share |' if ctrl else ''),
            '|---|---:|---:|---:|---:|---:|---:|' + ('---:|---:|' if ctrl else '')]
     for t, r in panel['tasks'].items():
         out.append(f"| {t} | {r['n']} | {r['dense']:.3f} | {r['compressed']:.3f} | {r['prompted']:.3f} | {100 * r['change']:+.1f} "
@@ -332,7 +335,7 @@ def panel_table(panel:dict, # a `recovery_panel`
                    f"**{_pct(r['share'])}** |" + cx(r))
     cy = lambda r: (f" {r['control']:.2f} | {_pct(r.get('control_share'))} | {_pct(None if r.get('control_share') is None or r['share'] is None else r['share'] - r['control_share'])} |"
                     if 'control' in r else ' - | - | - |') if ctrl else ''
-    out += ['', '| text | never trained on | dense ppl | ' + level + ' | + prompt | share of the gap |' + (' dense + prompt | its share | specific to compression |' if ctrl else ''),
+    out += ['', '| text | never trained on | dense ppl | ' + level + ' | + prompt | share of the gap |' + (' control | its share | specific to compression |' if ctrl else ''),
             '|---|:---:|---:|---:|---:|---:|' + ('---:|---:|---:|' if ctrl else '')]
     for c, r in panel['perplexity'].items():
         out.append(f"| {c} | {'yes' if r['heldout'] else 'no'} | {r['dense']:.2f} | {r['compressed']:.2f} | {r['prompted']:.2f} | {_pct(r['share'])} |" + cy(r))

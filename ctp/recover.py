@@ -17,8 +17,8 @@ from .deep import DeepPrompt
 __all__ = ['RECIPE', 'KINDS', 'SELF', 'SELF_BLOCKS', 'recipe_config', 'recover']
 
 # %% ../nbs/06c_recover.ipynb #7885c86d
-RECIPE = dict(n_tokens=100, init='corpus', lr=3e-2, warmup=10, steps=400, batch_size=1, seq_len=256,
-              eval_every=100, checkpoint_every=25, objective='lm')   # chapter 07a's measured recipe
+RECIPE = dict(n_tokens=100, init='corpus', lr=3e-2, warmup=10, steps=200, batch_size=1, seq_len=256,
+              eval_every=50, checkpoint_every=25, objective='kd', kd_topk=0)   # chapters 07a (the prompt) and 07b (the data and the loss)
 KINDS = ('shallow', 'deep')   # the prompt kinds `recover` trains (the measured one: 'deep', the default)
 SELF = 'self'                 # `recover`'s corpus for text the dense teacher writes itself (ctp.distill.generated_blocks)
 SELF_BLOCKS = 160             # blocks of such text trained on unless told otherwise (plus the validation blocks)
@@ -33,16 +33,16 @@ def recipe_config(**changes # TrainConfig fields to change, e.g. steps=100 or ob
 # %% ../nbs/06c_recover.ipynb #5573e96f
 def recover(model,                      # the frozen (compressed) causal LM; its weights stay as they are
             tokenizer,                  # its tokenizer
-            corpus:str='wiki',          # the corpus trained on (its train split, validated on its valid split), or 'self': text the teacher writes
+            corpus:str='self',          # 'self': text the teacher writes itself (07b's choice); or a corpus (its train split, validated on its valid split)
             kind:str='deep',            # 'deep' (keys and values at every layer, measured best) or 'shallow' (input embeddings, the paper's)
             config:TrainConfig|None=None, # the settings; None: `recipe_config()`
             checkpoint_dir:str|Path|None=None, # folder for checkpoints; a run found there is resumed
-            teacher=None,               # objective 'kd'/'mix': the dense model the compressed one came from
+            teacher=None,               # the dense model the compressed one came from: it writes the text ('self') and teaches ('kd'/'mix')
             bos:bool|None=None,         # blocks led by bos; None: as the tokenizer does (`ctp.data.uses_bos`)
             max_blocks:int|None=None,   # train on at most this many blocks (None: the whole split; 'self': SELF_BLOCKS)
             level=None,                 # the level recorded in the prompt; None: the model's record
            )->TrainResult:
-    "Train a prompt of `kind` on `corpus` with the measured recipe: the blocks, the start and `train_prompt` in one call."
+    "Train a prompt of `kind` with the measured recipe (distilled from `teacher` on text it writes itself): the blocks, the start and `train_prompt` in one call."
     check_choice('kind', kind, KINDS)
     cfg = config if config is not None else recipe_config()
     if corpus == SELF:

@@ -100,15 +100,15 @@ def module_of(path:str)->str:
     p = Path(path).relative_to(ROOT).with_suffix('')
     return '.'.join(p.parts[:-1] if p.name == '__init__' else p.parts)
 
-def run_path(model, tok, config=None)->tuple[PathTracer, float]:
-    "compress -> recover -> corpus_perplexity, as the README's four calls, traced; returns the tracer and the prompted perplexity."
+def run_path(model, tok, teacher, config=None)->tuple[PathTracer, float]:
+    "compress -> recover -> corpus_perplexity, as the README's calls, traced (`teacher`: the dense model); returns the tracer and the prompted perplexity."
     from ctp.compress import compress
     from ctp.recover import recover, recipe_config
     from ctp.evaluate import corpus_perplexity
     config = config or recipe_config(n_tokens=4, steps=2, seq_len=64, eval_every=2, eval_blocks=2, checkpoint_every=2)
     with PathTracer() as t:
         compress(model, 'w4s50', tokenizer=tok, n=2, seq_len=64, progress=False)
-        res = recover(model, tok, config=config, max_blocks=4)
+        res = recover(model, tok, teacher=teacher, config=config, max_blocks=4)
         ppl = corpus_perplexity(model, tok, 'wiki', seq_len=64, max_blocks=2, prompt=res.prompt)
     return t, ppl
 
@@ -120,8 +120,11 @@ def _table(rows:dict, first:str, total:str)->str:
 
 if __name__ == '__main__':
     os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('HF_DATASETS_OFFLINE', '1')
+    import tempfile
     from ctp.models import tiny_model, load_model
-    t, ppl = run_path(*(load_model() if '--embedded' in sys.argv else tiny_model()))
+    os.environ['CTP_HOME'] = tempfile.mkdtemp()     # the text the teacher writes is cached there, not in the user's cache
+    load = load_model if '--embedded' in sys.argv else tiny_model
+    t, ppl = run_path(*load(), load()[0])
     pm = t.per_module()
     print(_table({f'`{m}`': v for m, v in pm.items()}, 'module', f'all {len(pm)} modules'))
     print(); print(_table(t.per_role(), 'role', 'all'))

@@ -195,9 +195,11 @@ def test_cli_loads_bench_only_in_its_command():
 
 # --- (e) the reading path: compress -> train -> evaluate ----------------------------------------------------------------
 
-PATH_ROOMS = {'core', 'models', 'data', 'runtime', 'evaluate', 'compress', 'train', 'soft_prompt', 'deep', 'recover'}
-PATH_BUDGET = 1150    # lines of the ctp functions the README's four calls enter (1,120 when measured)
-METHOD_BUDGET = 400   # lines of the method's own functions that run on the path (374 when measured): the issue's ~400
+PATH_ROOMS = {'core', 'models', 'data', 'runtime', 'evaluate', 'compress', 'train', 'distill', 'soft_prompt', 'deep', 'recover'}
+# The budgets grew with the method: since chapter 07b the default recipe also writes its training text with the dense
+# model and distils from it (ctp.distill on the path), 128 more lines of the method than the LM recipe's 374.
+PATH_BUDGET = 1400    # lines of the ctp functions the README's calls enter (1,361 when measured; 1,120 with the LM recipe)
+METHOD_BUDGET = 520   # lines of the method's own functions that run on the path (502 when measured; 374 with the LM recipe)
 # Calls against the map's direction, each through an object handed down rather than an import: the loop calls the
 # loss and validation functions it was given, the runtime and the prompt file code call the prompt object's methods.
 HANDED_DOWN = {('train', 'soft_prompt'), ('train', 'runtime'), ('runtime', 'deep'), ('soft_prompt', 'deep')}
@@ -212,13 +214,14 @@ def _guards(node)->bool:
     if node.returns is not None and ast.unparse(node.returns).replace(' ', '') == 'str|None': return True
     return any(isinstance(n, ast.Raise) or (isinstance(n, ast.Call) and ast.unparse(n.func).endswith('warn')) for n in ast.walk(node))
 
-def test_reading_path():
-    "The README's four calls (compress, recover, corpus_perplexity) on a tiny model touch only the path's modules, call across them only as the map allows or through objects handed down, and stay within the line budgets; the method's own lines within ~400."
+def test_reading_path(tmp_path, monkeypatch):
+    "The README's calls (compress, recover, corpus_perplexity) on a tiny model touch only the path's modules, call across them only as the map allows or through objects handed down, and stay within the line budgets; the method's own lines within ~400."
     import math, torch
     from reading_path import run_path, role
     from ctp.models import tiny_model
+    monkeypatch.setenv('CTP_HOME', str(tmp_path))    # the text the teacher writes is cached there
     threads = torch.get_num_threads(); torch.set_num_threads(1)
-    try: t, ppl = run_path(*tiny_model())
+    try: t, ppl = run_path(*tiny_model(), tiny_model()[0])
     finally: torch.set_num_threads(threads)
     assert math.isfinite(ppl) and ppl > 1, ppl
     pm, mm = t.per_module(), module_map()
