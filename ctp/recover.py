@@ -10,6 +10,7 @@ from .models import model_record
 from .data import load_corpus, token_blocks
 from .train import TrainConfig, TrainResult
 from .distill import generated_blocks
+from .runtime import check_context
 from .soft_prompt import SoftPrompt, train_prompt
 from .deep import DeepPrompt
 
@@ -45,6 +46,7 @@ def recover(model,                      # the frozen (compressed) causal LM; its
     "Train a prompt of `kind` with the measured recipe (distilled from `teacher` on text it writes itself): the blocks, the start and `train_prompt` in one call."
     check_choice('kind', kind, KINDS)
     cfg = config if config is not None else recipe_config()
+    check_context(model, cfg.seq_len, cfg.n_tokens)   # before any text is written: a block and the prompt must fit the model
     if corpus == SELF:
         if teacher is None: raise ConfigError("corpus 'self' is text the dense model writes: pass the dense model as teacher=")
         n = SELF_BLOCKS if max_blocks is None else int(max_blocks)

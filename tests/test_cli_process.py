@@ -25,7 +25,7 @@ def test_help_lists_commands():
     assert r.returncode == 0
     for c in ('reproduce', 'compress', 'train', 'eval', 'docs'): assert c in r.stdout
     r = ctp('train', '--help')
-    assert r.returncode == 0 and '--steps' in r.stdout and '(default: 400)' in r.stdout and '(default: deep)' in r.stdout
+    assert r.returncode == 0 and '--steps' in r.stdout and '(default: 200)' in r.stdout and '(default: deep)' in r.stdout and '(default: self)' in r.stdout
 
 def test_python_m_ctp_cli_runs_the_command_line():
     "`python -m ctp.cli` is the `ctp` command, not a silent import."
