@@ -272,7 +272,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.deep import save_any_prompt
     from ctp.train import dist_info
     from ctp.models import load_model, model_record
-    from ctp.recover import recover, KINDS, SELF
+    from ctp.recover import recover, needs_teacher, KINDS, SELF
     from ctp.train import OBJECTIVES
     Level.parse(level); check_choice('corpus', corpus, (*CORPORA, SELF), DataError)   # fail before loading anything
     check_choice('kind', kind, KINDS); check_choice('objective', objective, OBJECTIVES)
@@ -285,7 +285,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
                         batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective)
     m, tok = open_model(model, level, device=device)
-    teacher = load_model(model_record(m).base or model, device=device)[0] if objective != 'lm' or corpus == SELF else None   # the dense model teaches or writes
+    teacher = load_model(model_record(m).base or model, device=device)[0] if needs_teacher(corpus, cfg) else None   # the dense model writes or teaches
     res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), teacher=teacher, bos=b, level=level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     save_any_prompt(res.prompt, out)
@@ -554,13 +554,12 @@ def _report_md(run, results:dict, table:str)->str:
 # %% ../nbs/09_cli.ipynb #f0e0110f
 def _report(run)->dict:
     "The `report` stage: results.json with the recovered shares, the two figures, report.md; prints the headline."
-    from ctp.evaluate import recovery, recovery_panel
+    from ctp.evaluate import recovery_panel
     s = run.results
     results = dict(config=run.config, dense=s['dense'], compressed=s['compressed'], prompted=s['prompted'], training=s['training'])
-    ppl = lambda k, c: s[k]['perplexity'][c]['ppl']
-    results['recovered'] = {c: recovery(ppl('dense', c), ppl('compressed', c), ppl('prompted', c), strict=False) for c in s['dense']['perplexity']}
     panel = recovery_panel(s['dense'], s['compressed'], s['prompted'], heldout=[c for c in s['dense']['perplexity'] if c != run.args['corpus']])
-    results.update(panel=panel, task_gap_closed=panel.get('task_gap_closed'), heldout=panel['heldout'])
+    results.update(recovered={c: r['share'] for c, r in panel['perplexity'].items()}, panel=panel,
+                   task_gap_closed=panel.get('task_gap_closed'), heldout=panel['heldout'])
     save_json(results, run.out/'results.json')
     _plots(results, run.out)
     table = headline(results)
@@ -597,9 +596,8 @@ def _training(run)->dict:
     "Train the prompt on the frozen compressed model (checkpointed in the folder; kd/mix or corpus 'self': the dense model teaches or writes) and save it there."
     from ctp.deep import save_any_prompt
     from ctp.models import load_model
-    from ctp.recover import recover, SELF
-    needs = run.cfg.objective != 'lm' or run.args['corpus'] == SELF
-    teacher = load_model(run.args['model'], device=run.args['device'])[0] if needs else None
+    from ctp.recover import recover, needs_teacher
+    teacher = load_model(run.args['model'], device=run.args['device'])[0] if needs_teacher(run.args['corpus'], run.cfg) else None
     res = recover(run.model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/'checkpoint',
                   teacher=teacher, bos=run.suite['bos'], level=run.level)
     save_any_prompt(res.prompt, run.out/'prompt.safetensors')

@@ -237,7 +237,7 @@ def sample_blocks(model,                 # the model that writes (the dense teac
     ends = sorted({tokenizer.eos_token_id, *(e if isinstance(e, list) else [e])} - {None})   # every token that ends a text
     dev = next(model.parameters()).device
     out = []
-    with torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []), torch.no_grad():
+    with torch.no_grad():                                                    # the draws use their own generator: torch's is left alone
         for i in tqdm(range(0, n, batch_size), desc='writing', disable=None, leave=False):
             g = torch.Generator(dev).manual_seed(seed * 1_000_003 + i)
             ids = torch.full((min(batch_size, n - i), 1), start, dtype=torch.long, device=dev)
@@ -293,7 +293,7 @@ def generated_blocks(model,                 # the dense teacher (it writes)
     md = dict(model=rec.base or model_name(model), model_fingerprint=weights_fingerprint(model), tokenizer=tokenizer_fingerprint(tokenizer),
               n=int(n), seq_len=int(seq_len), seed=int(seed), temperature=float(temperature), top_p=float(top_p), batch_size=int(batch_size))
     f = Path(folder if folder is not None else ctp_home('generated'))/f"{fingerprint(md)}.safetensors"
-    if f.exists(): return load_generated(f, model, tokenizer)
+    if f.exists(): return load_generated(f)           # its name is the key of these weights, tokenizer and settings: nothing to check again
     t = sample_blocks(model, tokenizer, n, seq_len, seed, temperature, top_p, batch_size)
     f.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(f) as tmp: save_file({'blocks': t.int().contiguous()}, str(tmp), metadata={**{k: str(v) for k, v in md.items()}, 'format': GENERATED_FORMAT})

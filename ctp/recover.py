@@ -15,7 +15,7 @@ from .soft_prompt import SoftPrompt, train_prompt
 from .deep import DeepPrompt
 
 # %% auto #0
-__all__ = ['RECIPE', 'KINDS', 'SELF', 'SELF_BLOCKS', 'recipe_config', 'recover']
+__all__ = ['RECIPE', 'KINDS', 'SELF', 'SELF_BLOCKS', 'recipe_config', 'needs_teacher', 'recover']
 
 # %% ../nbs/06c_recover.ipynb #7885c86d
 RECIPE = dict(n_tokens=100, init='corpus', lr=3e-2, warmup=10, steps=200, batch_size=1, seq_len=256,
@@ -30,6 +30,14 @@ def recipe_config(**changes # TrainConfig fields to change, e.g. steps=100 or ob
     cfg = {**RECIPE, **changes}
     if 'warmup' not in changes and 'steps' in changes: cfg['warmup'] = min(RECIPE['warmup'], int(changes['steps']) // 10)
     return TrainConfig(**cfg)
+
+# %% ../nbs/06c_recover.ipynb #da67da5f
+def needs_teacher(corpus:str, # the corpus `recover` trains on ('self': the teacher writes it)
+                  config:TrainConfig # the run's settings
+                 )->bool:
+    "Whether `recover` needs the dense model: to write the text ('self') or to teach ('kd', 'mix')."
+    return corpus == SELF or config.objective != 'lm'
+
 
 # %% ../nbs/06c_recover.ipynb #5573e96f
 def recover(model,                      # the frozen (compressed) causal LM; its weights stay as they are
