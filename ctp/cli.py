@@ -399,6 +399,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               seq_len:int=256,          # tokens per training block
               eval_seq_len:int=512,     # tokens per perplexity block
               max_blocks:int=10,        # at most this many test blocks per corpus (0: all)
+              control:bool=False,       # also train the prompt the same way on the dense model and score it at --level: the dense + prompt control (as long again as the training)
               calib_n:int=None,         # calibration blocks of 512 tokens for SparseGPT/GPTQ (None: ctp.compress.CALIB_N)
               seed:int=0,               # seed of calibration, data order and initialisation
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
@@ -406,7 +407,8 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write the recovery panel."
     run = ReproduceRun.start(**locals())
-    for name, stage, stored in REPRODUCE_STAGES:
+    for name, stage, stored, asked_by in REPRODUCE_STAGES:
+        if asked_by and not run.args[asked_by]: continue
         run.results[name] = _stored(run, name, stage) if stored else stage(run)
     return run.results['report']
 
@@ -430,7 +432,8 @@ def _settings(a:dict):
                         batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'])
     config = dict(model=a['model'], level=lvl, kind=a['kind'], corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
                   eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
-                  **({} if a['bos'] == 'auto' else dict(bos=a['bos'])))          # a run from before --bos resumes as 'auto'
+                  **({} if a['bos'] == 'auto' else dict(bos=a['bos'])),          # a run from before --bos resumes as 'auto'
+                  **(dict(control=True) if a['control'] else {}))                 # a run without the control records nothing (older runs resume)
     return config, cfg, b
 
 def _open_folder(out:Path, config:dict, model:str):
@@ -503,12 +506,15 @@ def headline(results:dict # the `results.json` of a reproduce run
     cols = [(f"{c} ppl", lambda s, c=c: s['perplexity'][c]['ppl']) for c in r['dense']['perplexity']]
     if r['dense'].get('zero_shot'): cols.append(('mean acc', lambda s: s['mean_acc']))
     rows = [('dense' + (' (dequantized Q4_1)' if r['dense'].get('note') else ''), r['dense']),
-            (lvl, r['compressed']), (f'{lvl} + prompt', r['prompted'])]
+            (lvl, r['compressed']), (f'{lvl} + prompt', r['prompted'])] + ([(f'{lvl} + control prompt (trained dense)', r['control'])] if 'control' in r else [])
     fmt = lambda v, name: f'{v:.3f}' if name == 'mean acc' else f'{v:.2f}'
     lines = ['| model | ' + ' | '.join(n for n, _ in cols) + ' |', '|---|' + '---:|' * len(cols)]
     for name, s in rows: lines.append(f'| {name} | ' + ' | '.join(fmt(f(s), n) for n, f in cols) + ' |')
     rec = [recovery(f(r['dense']), f(r['compressed']), f(r['prompted']), strict=False) for _, f in cols]
     lines.append('| recovered share of the gap | ' + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
+    if 'control' in r:
+        rec = [recovery(f(r['dense']), f(r['compressed']), f(r['control']), strict=False) for _, f in cols]
+        lines.append("| the control's share | " + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
     return '\n'.join(lines)
 
 def _plots(results:dict, out:Path):
@@ -547,6 +553,10 @@ def _report_md(run, results:dict, table:str)->str:
           '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',
           "A task's interval is of the change on the same questions (paired, 95%); a task is lost where the whole interval is below zero. "
           "A share is the part of the dense-to-compressed gap the prompt closed: 100% is the dense model's score, a negative share a score worse than the compressed model's own.", '',
+          ("The control is the same recipe trained on the dense model and scored at " + lvl + ": what the recipe gives without knowing the compression "
+           "(adaptation to the training text or to the tasks' format); the prompt's share minus the control's is the part specific to compression." if 'control' in results else
+           "No dense + prompt control was run, so this report cannot say how much of the recovery is specific to the compression: "
+           "`--control` trains the same prompt on the dense model and scores it here (as long again as the training)."), '',
           '## Dense', '', suite_table(dense), '', f'## {lvl}', '', suite_table(compressed), '',
           f'## {lvl} + prompt', '', suite_table(prompted), '']
     return '\n'.join(md)
@@ -557,7 +567,8 @@ def _report(run)->dict:
     from ctp.evaluate import recovery_panel
     s = run.results
     results = dict(config=run.config, dense=s['dense'], compressed=s['compressed'], prompted=s['prompted'], training=s['training'])
-    panel = recovery_panel(s['dense'], s['compressed'], s['prompted'], heldout=[c for c in s['dense']['perplexity'] if c != run.args['corpus']])
+    if 'control' in s: results.update(control=s['control'], control_training=s['control_training'])
+    panel = recovery_panel(s['dense'], s['compressed'], s['prompted'], s.get('control'), heldout=[c for c in s['dense']['perplexity'] if c != run.args['corpus']])
     results.update(recovered={c: r['share'] for c, r in panel['perplexity'].items()}, panel=panel,
                    task_gap_closed=panel.get('task_gap_closed'), heldout=panel['heldout'])
     save_json(results, run.out/'results.json')
@@ -592,16 +603,20 @@ def _compressed(run)->dict:
     from ctp.evaluate import evaluate_suite
     return evaluate_suite(run.model, run.tok, **run.suite)
 
-def _training(run)->dict:
-    "Train the prompt on the frozen compressed model (checkpointed in the folder; kd/mix or corpus 'self': the dense model teaches or writes) and save it there."
+def _train_on(run, model, level:str, name:str, folder:str)->dict:
+    "Train the run's prompt on `model` (checkpointed in the run's `folder`; kd/mix or corpus 'self': the dense model teaches or writes); save it as NAME.safetensors."
     from ctp.deep import save_any_prompt
     from ctp.models import load_model
     from ctp.recover import recover, needs_teacher
     teacher = load_model(run.args['model'], device=run.args['device'])[0] if needs_teacher(run.args['corpus'], run.cfg) else None
-    res = recover(run.model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/'checkpoint',
-                  teacher=teacher, bos=run.suite['bos'], level=run.level)
-    save_any_prompt(res.prompt, run.out/'prompt.safetensors')
+    res = recover(model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/folder,
+                  teacher=teacher, bos=run.suite['bos'], level=level)
+    save_any_prompt(res.prompt, run.out/f'{name}.safetensors')
     return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
+
+def _training(run)->dict:
+    "Train the prompt on the frozen compressed model and save it in the folder."
+    return _train_on(run, run.model, run.level, 'prompt', 'checkpoint')
 
 def _prompted(run)->dict:
     "Evaluate the compressed model behind the trained prompt."
@@ -610,9 +625,22 @@ def _prompted(run)->dict:
     prompt = load_any_prompt(run.out/'prompt.safetensors', run.model, run.tok)
     return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
 
-REPRODUCE_STAGES = (   # (name, stage, stored in the folder as NAME.json)
-    ('dense', _dense, True), ('compress', _compress, False), ('compressed', _compressed, True),
-    ('training', _training, True), ('prompted', _prompted, True), ('report', _report, False))
+def _control_training(run)->dict:
+    "The control's training: the same recipe on the dense model (a fresh copy, frozen), saved as control.safetensors."
+    from ctp.models import load_model
+    return _train_on(run, load_model(run.args['model'], device=run.args['device'])[0], 'dense', 'control', 'control-checkpoint')
+
+def _control(run)->dict:
+    "Evaluate the compressed model behind the control's prompt: what the recipe gives without knowing the compression."
+    from ctp.evaluate import evaluate_suite
+    from ctp.deep import load_any_prompt
+    prompt = load_any_prompt(run.out/'control.safetensors', run.model, run.tok)
+    return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
+
+REPRODUCE_STAGES = (   # (name, stage, stored in the folder as NAME.json, the argument that asks for it or None: always)
+    ('dense', _dense, True, None), ('compress', _compress, False, None), ('compressed', _compressed, True, None),
+    ('training', _training, True, None), ('prompted', _prompted, True, None),
+    ('control_training', _control_training, True, 'control'), ('control', _control, True, 'control'), ('report', _report, False, None))
 
 # %% ../nbs/09_cli.ipynb #7c36ce07
 def _thresholds(s:str|None, names)->dict:

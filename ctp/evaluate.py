@@ -313,10 +313,11 @@ def recovery_panel(dense:dict,              # `evaluate_suite` of the dense mode
         out['perplexity'][c] = dict(_panel_row(*(pp(r)[c]['ppl'] for r in (dense, compressed, prompted)), pp(control)[c]['ppl'] if c in pp(control) else None, False),
                                     heldout=c in heldout)
     out['heldout'] = {c: r['share'] for c, r in out['perplexity'].items() if r['heldout']}
+    if control is not None: out['heldout_control'] = {c: r.get('control_share') for c, r in out['perplexity'].items() if r['heldout']}
     return out
 
 # %% ../nbs/03_evaluate.ipynb #21a1b070
-def _pct(x): return '-' if x is None else f'{100 * x:.0f}%'
+def _pct(x): return '-' if x is None else f'{round(100 * x):d}%'   # an int: no '-0%'
 
 def panel_table(panel:dict, # a `recovery_panel`
                 level:str='compressed', # the compressed model's name in the headers
@@ -356,6 +357,13 @@ def panel_words(panel:dict, # a `recovery_panel`
     if ho:
         s.append(f"On text it never saw the prompt recovers {min(ho.values()) * 100:.0f}% to {max(ho.values()) * 100:.0f}% of the perplexity gap "
                  f"({', '.join(f'{c} {_pct(v)}' for c, v in ho.items())}).")
+    hc = {c: v for c, v in panel.get('heldout_control', {}).items() if v is not None and c in ho}
+    if hc or 'control_share' in panel.get('mean_acc', {}):
+        g = panel.get('mean_acc', {}).get('control_share')
+        s.append("A prompt trained the same way on the dense model (the control) " +
+                 (f"closes {_pct(g)} of the mean task gap" if g is not None else "closes no task gap") +
+                 (f" and recovers {min(hc.values()) * 100:.0f}% to {max(hc.values()) * 100:.0f}% of the held-out gaps: "
+                  f"the part specific to compression is {min(ho[c] - hc[c] for c in hc) * 100:.0f} to {max(ho[c] - hc[c] for c in hc) * 100:.0f} points of them." if hc else '.'))
     if any(v is not None and v < 0 for v in [r['share'] for r in list(panel['tasks'].values()) + list(panel['perplexity'].values())]):
         s.append("A negative share means the prompt made that score worse than the compressed model's own.")
     return ' '.join(s)

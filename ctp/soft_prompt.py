@@ -13,7 +13,7 @@ from torch.nn.parallel import DistributedDataParallel
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file, safe_open
 from .core import *
-from .models import model_name, tokenizer_fingerprint, same_tokenizer
+from .models import model_name, model_record, tokenizer_fingerprint, same_tokenizer
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
 from .distill import TeacherCache, LiveTeacher, teacher_cache, hidden_layers, kd_loss
 from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv, input_embedding
@@ -339,8 +339,10 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
                target_modules=None,     # module names; None: PEFT's default for the model type
                alpha:float|None=None,   # LoRA alpha; None: r (scale 1)
                lr:float|None=None,      # peak learning rate; None: config.lr
-               checkpoint_dir=None, on_step=None)->TrainResult:
-    "Train a LoRA adapter on a frozen model with the prompt's budget, data and schedule; `.model` holds the PEFT model."
+               checkpoint_dir=None, on_step=None,
+               teacher=None,            # objective 'kd'/'mix': the dense model, as for train_prompt
+              )->TrainResult:
+    "Train a LoRA adapter on a frozen model with the prompt's budget, data, objective and schedule; `.model` holds the PEFT model."
     from peft import LoraConfig, get_peft_model
     if dist_info()[1] > 1: raise ConfigError("train_lora runs in one process (its gradients are not shared over processes); run it without torchrun")
     config = config or TrainConfig()
@@ -352,8 +354,10 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
         torch.manual_seed(config.seed)                # LoRA's A is drawn at random: make it repeatable
         pm = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha or r, lora_dropout=0.0, target_modules=targets,
                                               bias='none', task_type='CAUSAL_LM'))
+    pm.ctp = model_record(model)                      # the wrapped model is still the one it was made from (a teacher checks that)
     params = {n: p for n, p in pm.named_parameters() if 'lora_' in n}
-    loss_fn = lambda b: lm_loss(pm, b, checkpoint=config.recompute)
+    if config.objective == 'lm' and teacher is None: loss_fn = lambda b: lm_loss(pm, b, checkpoint=config.recompute)
+    else: loss_fn = _loss_fn(pm, None, config, teacher, train_blocks, None)   # distillation: the prompt's loss with no prompt
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(pm, vb, batch_size=config.batch_size)
     res = fit(pm, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'lora', checkpoint_dir, on_step, desc='lora')
