@@ -510,11 +510,10 @@ def headline(results:dict # the `results.json` of a reproduce run
     fmt = lambda v, name: f'{v:.3f}' if name == 'mean acc' else f'{v:.2f}'
     lines = ['| model | ' + ' | '.join(n for n, _ in cols) + ' |', '|---|' + '---:|' * len(cols)]
     for name, s in rows: lines.append(f'| {name} | ' + ' | '.join(fmt(f(s), n) for n, f in cols) + ' |')
-    rec = [recovery(f(r['dense']), f(r['compressed']), f(r['prompted']), strict=False) for _, f in cols]
-    lines.append('| recovered share of the gap | ' + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
-    if 'control' in r:
-        rec = [recovery(f(r['dense']), f(r['compressed']), f(r['control']), strict=False) for _, f in cols]
-        lines.append("| the control's share | " + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
+    for label, k in (('recovered share of the gap', 'prompted'), ("the control's share", 'control')):
+        if k not in r: continue
+        rec = [recovery(f(r['dense']), f(r['compressed']), f(r[k]), strict=False) for _, f in cols]
+        lines.append(f'| {label} | ' + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
     return '\n'.join(lines)
 
 def _plots(results:dict, out:Path):
@@ -603,12 +602,13 @@ def _compressed(run)->dict:
     from ctp.evaluate import evaluate_suite
     return evaluate_suite(run.model, run.tok, **run.suite)
 
-def _train_on(run, model, level:str, name:str, folder:str)->dict:
+def _train_on(run, model, level:str, name:str, folder:str, dense=None)->dict:
     "Train the run's prompt on `model` (checkpointed in the run's `folder`; kd/mix or corpus 'self': the dense model teaches or writes); save it as NAME.safetensors."
     from ctp.deep import save_any_prompt
     from ctp.models import load_model
     from ctp.recover import recover, needs_teacher
-    teacher = load_model(run.args['model'], device=run.args['device'])[0] if needs_teacher(run.args['corpus'], run.cfg) else None
+    teacher = None
+    if needs_teacher(run.args['corpus'], run.cfg): teacher = dense if dense is not None else load_model(run.args['model'], device=run.args['device'])[0]
     res = recover(model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/folder,
                   teacher=teacher, bos=run.suite['bos'], level=level)
     save_any_prompt(res.prompt, run.out/f'{name}.safetensors')
@@ -626,9 +626,10 @@ def _prompted(run)->dict:
     return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
 
 def _control_training(run)->dict:
-    "The control's training: the same recipe on the dense model (a fresh copy, frozen), saved as control.safetensors."
+    "The control's training: the same recipe on the dense model, saved as control.safetensors (the one dense model is student, teacher and writer: all frozen)."
     from ctp.models import load_model
-    return _train_on(run, load_model(run.args['model'], device=run.args['device'])[0], 'dense', 'control', 'control-checkpoint')
+    dense = load_model(run.args['model'], device=run.args['device'])[0]
+    return _train_on(run, dense, 'dense', 'control', 'control-checkpoint', dense=dense)
 
 def _control(run)->dict:
     "Evaluate the compressed model behind the control's prompt: what the recipe gives without knowing the compression."

@@ -5,6 +5,7 @@
 # %% ../nbs/06c_recover.ipynb #ebb71019
 from __future__ import annotations
 from pathlib import Path
+import torch
 from .core import *
 from .models import model_record
 from .data import load_corpus, token_blocks
@@ -15,7 +16,7 @@ from .soft_prompt import SoftPrompt, train_prompt
 from .deep import DeepPrompt
 
 # %% auto #0
-__all__ = ['RECIPE', 'KINDS', 'SELF', 'SELF_BLOCKS', 'recipe_config', 'needs_teacher', 'recover']
+__all__ = ['RECIPE', 'KINDS', 'SELF', 'SELF_BLOCKS', 'recipe_config', 'needs_teacher', 'recover_blocks', 'recover']
 
 # %% ../nbs/06c_recover.ipynb #7885c86d
 RECIPE = dict(n_tokens=100, init='corpus', lr=3e-2, warmup=10, steps=200, batch_size=1, seq_len=256,
@@ -39,6 +40,23 @@ def needs_teacher(corpus:str, # the corpus `recover` trains on ('self': the teac
     return corpus == SELF or config.objective != 'lm'
 
 
+# %% ../nbs/06c_recover.ipynb #e8e4a6a6
+def recover_blocks(tokenizer,                 # the model's tokenizer
+                   corpus:str,                # 'self' (text the teacher writes) or a corpus
+                   config:TrainConfig,        # the run's settings (seq_len, eval_blocks, seed)
+                   teacher=None,              # the dense model, which writes the text for 'self'
+                   bos:bool|None=None,        # blocks led by bos; None: as the tokenizer does
+                   max_blocks:int|None=None,  # at most this many training blocks (None: the whole split; 'self': SELF_BLOCKS)
+                  )->tuple[torch.Tensor, torch.Tensor]:
+    "The `(train, valid)` token blocks `recover` trains and validates on."
+    if corpus == SELF:
+        if teacher is None: raise ConfigError("corpus 'self' is text the dense model writes: pass the dense model as teacher=")
+        n = SELF_BLOCKS if max_blocks is None else int(max_blocks)
+        g = generated_blocks(teacher, tokenizer, n=n + config.eval_blocks, seq_len=config.seq_len, seed=config.seed)   # written once, cached
+        return g[:n], g[n:]
+    return (token_blocks(tokenizer, load_corpus(corpus, 'train'), seq_len=config.seq_len, max_blocks=max_blocks, bos=bos),
+            token_blocks(tokenizer, load_corpus(corpus, 'valid'), seq_len=config.seq_len, max_blocks=config.eval_blocks, bos=bos))
+
 # %% ../nbs/06c_recover.ipynb #5573e96f
 def recover(model,                      # the frozen (compressed) causal LM; its weights stay as they are
             tokenizer,                  # its tokenizer
@@ -55,15 +73,8 @@ def recover(model,                      # the frozen (compressed) causal LM; its
     check_choice('kind', kind, KINDS)
     cfg = config if config is not None else recipe_config()
     check_context(model, cfg.seq_len, cfg.n_tokens)   # before any text is written: a block and the prompt must fit the model
-    if corpus == SELF:
-        if teacher is None: raise ConfigError("corpus 'self' is text the dense model writes: pass the dense model as teacher=")
-        n = SELF_BLOCKS if max_blocks is None else int(max_blocks)
-        g = generated_blocks(teacher, tokenizer, n=n + cfg.eval_blocks, seq_len=cfg.seq_len, seed=cfg.seed)   # written once, cached
-        tr, va = g[:n], g[n:]
-        if cfg.objective == 'lm': teacher = None      # the teacher wrote the text; the next-token loss needs it no more
-    else:
-        tr = token_blocks(tokenizer, load_corpus(corpus, 'train'), seq_len=cfg.seq_len, max_blocks=max_blocks, bos=bos)
-        va = token_blocks(tokenizer, load_corpus(corpus, 'valid'), seq_len=cfg.seq_len, max_blocks=cfg.eval_blocks, bos=bos)
+    tr, va = recover_blocks(tokenizer, corpus, cfg, teacher, bos, max_blocks)
+    if corpus == SELF and cfg.objective == 'lm': teacher = None      # the teacher wrote the text; the next-token loss needs it no more
     make = DeepPrompt if kind == 'deep' else SoftPrompt
     start = make.init_from(model, tokenizer, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
     return train_prompt(model, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, tokenizer=tokenizer, teacher=teacher,

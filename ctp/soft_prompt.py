@@ -356,8 +356,7 @@ def train_lora(model,                  # a causal LM (it is wrapped by PEFT: pas
                                               bias='none', task_type='CAUSAL_LM'))
     pm.ctp = model_record(model)                      # the wrapped model is still the one it was made from (a teacher checks that)
     params = {n: p for n, p in pm.named_parameters() if 'lora_' in n}
-    if config.objective == 'lm' and teacher is None: loss_fn = lambda b: lm_loss(pm, b, checkpoint=config.recompute)
-    else: loss_fn = _loss_fn(pm, None, config, teacher, train_blocks, None)   # distillation: the prompt's loss with no prompt
+    loss_fn = _loss_fn(pm, None, config, teacher, train_blocks, None)   # the prompt's loss (LM or distillation) with no prompt
     def eval_fn(vb):
         with torch.no_grad(): return perplexity(pm, vb, batch_size=config.batch_size)
     res = fit(pm, params, loss_fn, eval_fn, train_blocks, valid_blocks, config, 'lora', checkpoint_dir, on_step, desc='lora')
