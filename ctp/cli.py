@@ -403,7 +403,7 @@ def _stored(run, name:str, stage):
 
 @command
 def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
-              level:str='w4s50',        # compression level (the paper's 8x: SparseGPT 50% + GPTQ 4-bit)
+              level:str='w4s50',        # compression level (the paper's: SparseGPT 50% + GPTQ 4-bit)
               out:str='reports/reproduce', # report folder (a second run with the same settings resumes)
               corpus:str='self',        # 'self': text the dense model writes itself (wiki is scored in its place); or a corpus (its test split scored too)
               unseen:str='stories,science,papers,math,protocols', # corpora never trained on (their test splits: the held-out scores)
@@ -568,7 +568,10 @@ def _report_md(run, results:dict, table:str)->str:
           f"Prompt: {recipe(run.config['kind'], run.cfg, corpus)}; best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
           f"{unseen} {'was' if unseen.count('`') == 2 else 'were'} never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
-          f"so the compressed model and the prompted one are compared on the same tokens.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
+          f"so the compressed model and the prompted one are compared on the same tokens.", '',
+          f"Precision: every number here is ctp's, with {compressed.get('dtype', 'float32')} activations on the dequantized weights. A deployment serves "
+          "16-bit activations on the 4-bit weights: vLLM (`ctp serve`) gives ctp's fp16 tokens and log-probabilities, which may differ a little from these "
+          "(the serving chapter measures both).", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
           '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',
           "A task's interval is of the change on the same questions (paired, 95%); a task is lost where the whole interval is below zero. "
           "A share is the part of the dense-to-compressed gap the prompt closed: 100% is the dense model's score, a negative share a score worse than the compressed model's own.", '',

@@ -237,7 +237,7 @@ def evaluate_suite(model,                 # a causal LM
     if p is not None and not is_deep(p): p = p.detach()
     P = prompt_length(p)
     check_context(model, seq_len, P)
-    res = dict(model=model_name(model), note=model_record(model).note, prompt_tokens=P,
+    res = dict(model=model_name(model), note=model_record(model).note, prompt_tokens=P, dtype=str(input_embedding(model).weight.dtype).removeprefix('torch.'),
                seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, bos=uses_bos(tokenizer, bos), perplexity={}, zero_shot={})
     for c in corpora:
         t0 = time.time()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_vllm_kv.ipynb #1fa6b333
 from __future__ import annotations
-import json, sys
+import json, sys, time
 from dataclasses import dataclass, field
 import torch
 from safetensors import safe_open
@@ -119,10 +119,10 @@ class CtpDeepPrompt(KVConnectorBase_V1):
 def run_engines(request:str, # a JSON file: a list of {'engine': vllm.LLM keyword arguments, 'embeds': safetensors file or None, 'requests': [...]}
                 out:str):    # the JSON file to write: one list of results per engine
     "Run each engine's requests greedily in this (vLLM) process and write tokens and log-probabilities."
-    import gc, vllm
+    import gc, psutil, vllm
     from vllm import LLM, SamplingParams
     check_vllm(vllm.__version__)
-    res = []
+    res, me = [], psutil.Process()
     for job in json.load(open(request)):
         llm = LLM(**job['engine'])
         emb = None
@@ -131,13 +131,15 @@ def run_engines(request:str, # a JSON file: a list of {'engine': vllm.LLM keywor
         rows = []
         for r in job['requests']:
             sp = SamplingParams(temperature=0, max_tokens=r.get('max_tokens', 1), logprobs=0, prompt_logprobs=0 if r.get('prompt_logprobs') else None,
-                                detokenize=False)   # token ids only (vLLM 0.32 cannot detokenize the prompt positions it did not compute)
+                                ignore_eos=bool(r.get('ignore_eos')), detokenize=False)   # token ids only (vLLM 0.32 cannot detokenize the prompt positions it did not compute)
             inp = {'prompt_embeds': emb[r['embeds']]} if r.get('embeds') else {'prompt_token_ids': r['ids']}
+            t0 = time.perf_counter()
             o = llm.generate([inp], sp, use_tqdm=False)[0]
+            dt = time.perf_counter() - t0
             plp = o.prompt_logprobs   # one per position; those the connector supplied, and the first text token's, hold no real value
             if plp is not None: plp = [d[t].logprob if d is not None and t in d else None for d, t in zip(plp, r['ids'])]
             rows.append(dict(tokens=list(o.outputs[0].token_ids), logprobs=[d[t].logprob for d, t in zip(o.outputs[0].logprobs, o.outputs[0].token_ids)],
-                             prompt_logprobs=plp))
+                             prompt_logprobs=plp, seconds=dt, rss=sum(q.memory_info().rss for q in [me, *me.children(recursive=True)])))
         res.append(rows)
         del llm; gc.collect()
     tmp = out + '.tmp'

@@ -92,6 +92,8 @@ NOT_ATOMIC_OK = {
     ('docs.py', 'build_docs'): 'the docs build staging folder, rebuilt from scratch on every build',
     ('docs.py', '_code_pages'): 'the docs build staging folder, rebuilt from scratch on every build',
     ('transfer.py', '_put'): 'calls ResultStore.save, which writes through save_json (atomic_write)',
+    ('serve.py', 'run_vllm'): "the request for vLLM, in a mkdtemp folder of its own that is removed when vLLM is done",
+    ('vllm_kv.py', 'run_engines'): "inside vLLM's venv, without ctp.core: writes a temporary name, then os.replace (atomic by hand)",
     ('bench.py', '_memory_child'): 'writes the kernel control file /proc/self/clear_refs (resets the peak-memory mark), no file of results',
 }
 
