@@ -48,6 +48,7 @@ def served_prompt(model,            # the (compressed) model the prompt is for
     out = DeepPrompt(dp.n_tokens, *dp.shape[:2], dp.shape[3], get_dtype(dtype), dp.keys.detach(), dp.values.detach(), dict(dp.meta))
     return save_deep_prompt(out, path)
 
+# %% ../nbs/08b_serve.ipynb #9959e120
 def placeholder_ids(n_prompt:int,     # the prompt's positions P
                     placeholder:int=0 # the placeholder token id the server was started with
                    )->list[int]:
