@@ -570,8 +570,8 @@ def _report_md(run, results:dict, table:str)->str:
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '',
           f"Precision: every number here is ctp's, with {compressed.get('dtype', 'float32')} activations on the dequantized weights. A deployment serves "
-          "16-bit activations on the 4-bit weights: vLLM (`ctp serve`) gives ctp's fp16 tokens and log-probabilities, which may differ a little from these "
-          "(the serving chapter measures both).", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
+          "16-bit activations on the 4-bit weights: vLLM (`ctp serve`) gives ctp's fp16 perplexity and, mostly, its fp16 tokens (the serving chapter "
+          "compares the two engines at fp16); how far fp16 is from these fp32 numbers is not measured here.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
           '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',
           "A task's interval is of the change on the same questions (paired, 95%); a task is lost where the whole interval is below zero. "
           "A share is the part of the dense-to-compressed gap the prompt closed: 100% is the dense model's score, a negative share a score worse than the compressed model's own.", '',
