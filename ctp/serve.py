@@ -124,14 +124,13 @@ def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': 
     try:
         spec = []
         for i, j in enumerate(jobs):
-            e = None
-            if j.get('embeds'):
-                e = str(d/f'embeds{i}.safetensors'); save_file({k: v.contiguous() for k, v in j['embeds'].items()}, e)
-            spec.append(dict(engine=j['engine'], embeds=e, requests=j['requests']))
+            ef = str(d/f'embeds{i}.safetensors') if j.get('embeds') else None   # the input embeddings, for the engine to read
+            if ef: save_file({k: v.contiguous() for k, v in j['embeds'].items()}, ef)
+            spec.append(dict(engine=j['engine'], embeds=ef, requests=j['requests']))
         (d/'request.json').write_text(json.dumps(spec))
-        e = {**os.environ, 'PYTHONPATH': str(connector_dir()), 'VLLM_CPU_KVCACHE_SPACE': os.environ.get('VLLM_CPU_KVCACHE_SPACE', '1'), **(env or {})}
+        venv_env = {**os.environ, 'PYTHONPATH': str(connector_dir()), 'VLLM_CPU_KVCACHE_SPACE': os.environ.get('VLLM_CPU_KVCACHE_SPACE', '1'), **(env or {})}
         r = subprocess.run([str(python or serve_python()), '-m', 'ctp.vllm_kv', str(d/'request.json'), str(d/'out.json')],
-                           capture_output=True, text=True, timeout=timeout, env=e, cwd=d)
+                           capture_output=True, text=True, timeout=timeout, env=venv_env, cwd=d)
         if r.returncode != 0 or not (d/'out.json').exists():
             raise RuntimeError(f"vLLM failed (exit {r.returncode}):\n" + '\n'.join((r.stderr or r.stdout).splitlines()[-25:]))
         return json.loads((d/'out.json').read_text())
