@@ -347,7 +347,7 @@ def serve(folder:str,              # the model folder to serve (a `ctp compress`
     from ctp.serve import connector_prompt, server_command, connector_dir, serve_python
     pf, P = connector_prompt(folder, prompt) if prompt else (None, 0)
     cmd = server_command(folder, pf, port=port, dtype=dtype, placeholder=placeholder, max_model_len=max_model_len,
-                         python=None if not dry_run else os.environ.get('CTP_SERVE_PYTHON', '.venv-serve/bin/python'))
+                         python=serve_python(check=not dry_run))
     env = {'PYTHONPATH': str(connector_dir())}
     print(' '.join([f'PYTHONPATH={env["PYTHONPATH"]}'] + [json.dumps(c) if c.startswith('{') else c for c in cmd]))
     if P: print(f"clients: POST /v1/completions with \"prompt\" as token ids: {P} x {placeholder}, then the text's ids (ctp.serve.placeholder_ids)")

@@ -20,11 +20,12 @@ __all__ = ['serve_python', 'connector_dir', 'served_prompt', 'placeholder_ids', 
            'server_command', 'shallow_embeds', 'run_vllm', 'ctp_reference', 'agreement']
 
 # %% ../nbs/08b_serve.ipynb #14ae3ba2
-def serve_python()->Path:
+def serve_python(check:bool=True # refuse a path where no Python is (False: the path, to print)
+                )->Path:
     "The Python of the serving venv (vLLM), or a clear error saying how to make it."
     p = os.environ.get('CTP_SERVE_PYTHON')
     p = Path(p) if p else Path(__file__).resolve().parents[1]/'.venv-serve'/'bin'/'python'
-    if not p.exists(): raise ConfigError(f"no vLLM venv at {str(p)!r}: run `make serve-setup` in the ctp checkout (or set CTP_SERVE_PYTHON)")
+    if check and not p.exists(): raise ConfigError(f"no vLLM venv at {str(p)!r}: run `make serve-setup` in the ctp checkout (or set CTP_SERVE_PYTHON)")
     return p
 
 # %% ../nbs/08b_serve.ipynb #95bffae0
