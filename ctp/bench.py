@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_bench.ipynb #3e293ca0
 from __future__ import annotations
-import gc, json, os, platform, statistics, subprocess, sys, time
+import gc, json, math, os, platform, shutil, statistics, subprocess, sys, time
 from pathlib import Path
 import torch
 from torch import nn
@@ -17,8 +17,8 @@ from .runtime import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_
 # %% auto #0
 __all__ = ['LLAMA_SHAPES', 'VARIANTS', 'TARGET_NAMES', 'MEMORY_METHODS', 'GPU_DEFAULTS', 'time_alternating', 'round_range',
            'median', 'matmul_rate', 'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants',
-           'bench_training', 'bench_serving', 'step_memories', 'compression_times', 'run_bench', 'targets',
-           'bench_table', 'plot_bench', 'write_bench', 'gpu_bench']
+           'bench_training', 'bench_serving', 'step_memories', 'training_memories', 'weight_memory',
+           'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench', 'write_bench', 'gpu_bench']
 
 # %% ../nbs/10_bench.ipynb #1d132a7f
 def _sync(device):
@@ -90,6 +90,8 @@ def count_flops(fn # a callable taking no arguments (e.g. one training step)
 LLAMA_SHAPES = {
     'llama-7b-shape': dict(hidden_size=4096, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
                            intermediate_size=11008, vocab_size=32000),
+    'llama3-8b-shape': dict(hidden_size=4096, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
+                            intermediate_size=14336, vocab_size=128256),
     'llama-tiny-shape': dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
                              intermediate_size=172, vocab_size=32000),
 }
@@ -99,8 +101,8 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
                 dtype:str='auto'):       # 'auto' (bf16 on a GPU, else fp32), 'fp32', 'bf16', ...
     "The frozen model (eval mode, no gradients to its weights) a benchmark runs on; returns `(model, tokenizer or None)`."
     dev, dt = get_device(device), get_dtype(dtype, device)
-    if name == 'llama-7b-shape' and dev.type != 'cuda':      # 27 GB of fp32 weights: not a CPU benchmark
-        raise ConfigError(f"llama-7b-shape needs a CUDA device, got {str(dev)!r}; use 'llama-tiny-shape' to try the same code path on a CPU")
+    if name in LLAMA_SHAPES and LLAMA_SHAPES[name]['hidden_size'] >= 4096 and dev.type != 'cuda':   # 27 GB or more of fp32 weights
+        raise ConfigError(f"{name} needs a CUDA device, got {str(dev)!r}; use 'llama-tiny-shape' to try the same code path on a CPU")
     if name in LLAMA_SHAPES:
         from transformers import AutoModelForCausalLM, LlamaConfig
         cfg = LlamaConfig(**LLAMA_SHAPES[name], max_position_embeddings=4096, tie_word_embeddings=False,
@@ -419,6 +421,86 @@ def _cpu_memories(model_name, methods, batch, seq_len, n_tokens, dtype, threads)
               else 'lifetime peak resident memory (VmHWM could not be reset) minus resident memory before the step, in a fresh process'
         out.append(dict(method=m, batch=batch, seq_len=seq_len, **d, how=how))
     return out
+
+# %% ../nbs/10_bench.ipynb #048e76f0
+def _train_memory_child(spec:str):
+    "Run in a fresh process: memory of loading a model and training a prompt on it; prints a JSON line."
+    s = json.loads(spec)
+    if s.get('threads'): torch.set_num_threads(s['threads'])
+    from safetensors.torch import load_file
+    from ctp.compress import get_compressed
+    from ctp.recover import recipe_config
+    from ctp.soft_prompt import SoftPrompt, train_prompt
+    from ctp.deep import DeepPrompt
+    blocks = load_file(s['blocks'])['blocks']       # tokenized by the parent: the text's memory is not the training's
+    gc.collect()
+    base = _proc_kb('VmRSS')
+    try: Path('/proc/self/clear_refs').write_text('5'); reset = True
+    except OSError: reset = False
+    model, tok = get_compressed(s['model'], s['level'], packed=s['packed'], progress=False)
+    for p in model.parameters(): p.requires_grad_(False)
+    loaded = _proc_kb('VmRSS')
+    held = sum(t.numel() * t.element_size() for t in {id(t): t for t in [*model.parameters(), *model.buffers()]}.values())
+    cfg = recipe_config(objective='lm', steps=s['steps'], batch_size=s['batch'], seq_len=s['seq_len'], n_tokens=s['n_tokens'],
+                        eval_every=s['steps'], eval_blocks=1, checkpoint_every=s['steps'], warmup=0, recompute=s['recompute'])
+    make = DeepPrompt if s['kind'] == 'deep' else SoftPrompt
+    start = make.init_from(model, tok, s['n_tokens'], how='corpus', blocks=blocks[1:])
+    t0 = time.time()
+    train_prompt(model, blocks[1:], blocks[:1], cfg, prompt=start, level=s['level'])
+    secs = time.time() - t0
+    peak = _proc_kb('VmHWM')
+    print('CTP-MEMORY ' + json.dumps(dict(model_mib=round((loaded - base) / 1024, 1), peak_mib=round((peak - base) / 1024, 1),
+                                          held_mib=round(held / 2**20, 1), seconds_per_step=round(secs / s['steps'], 2), hwm_reset=reset)))
+
+def training_memories(model:str='smollm2-135m', # anything `get_compressed` takes
+                      cases=(('dense', False), ('w4s50', False), ('w4s50', True)), # (level, packed) pairs, measured in this order
+                      kind:str='deep',          # the prompt kind trained
+                      steps:int=3, batch:int=1, seq_len:int=256, n_tokens:int=100,
+                      recompute:bool=False,     # recompute activations in the backward pass (`TrainConfig.recompute`)
+                      threads:int=1             # CPU threads of each measuring process
+                     )->list[dict]:
+    "Resident memory and step time of prompt training on `model` at each (level, packed) case, each in a fresh process (one after another)."
+    import tempfile
+    from safetensors.torch import save_file
+    from ctp.compress import get_compressed
+    from ctp.data import load_corpus, token_blocks
+    out, d = [], tempfile.mkdtemp()
+    for level, packed in cases:
+        _, tok = get_compressed(model, level, progress=False)   # compressed and cached first: the child only loads
+        f = f'{d}/blocks.safetensors'                          # one model, one tokenizer: the blocks once
+        if not os.path.exists(f): save_file({'blocks': token_blocks(tok, load_corpus('wiki', 'train'), seq_len=seq_len, max_blocks=steps * batch + 1)}, f)
+        spec = json.dumps(dict(model=model, level=level, packed=packed, kind=kind, steps=steps, batch=batch, seq_len=seq_len,
+                               n_tokens=n_tokens, recompute=recompute, threads=threads, blocks=f))
+        p = subprocess.run([sys.executable, '-c', f'from ctp.bench import _train_memory_child; _train_memory_child({spec!r})'],
+                           capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
+        line = [l for l in p.stdout.splitlines() if l.startswith('CTP-MEMORY ')]
+        if p.returncode != 0 or not line:
+            raise TrainingError(f"the training memory of {model} at {level} (packed={packed}) could not be measured (status {p.returncode}): {p.stderr.strip()[-500:]}")
+        out.append(dict(level=level, packed=packed, kind=kind, batch=batch, seq_len=seq_len, steps=steps, recompute=recompute, **json.loads(line[0].split(' ', 1)[1])))
+    shutil.rmtree(d)
+    return out
+
+# %% ../nbs/10_bench.ipynb #48cc6b37
+def weight_memory(shape:str='llama3-8b-shape', # a key of LLAMA_SHAPES
+                  level:str='w4',              # an integer weight level (its bits and group)
+                  dtype:str='bf16'             # the dtype of everything that is not packed (embeddings, norms, head, scales)
+                 )->dict:
+    "Bytes the weights of a LLAMA_SHAPES model hold dense and with its quantized layers packed, counted on the meta device."
+    from transformers import AutoModelForCausalLM, LlamaConfig
+    from ctp.compress import Level, target_linears
+    lv = Level.parse(level)
+    if not lv.bits or lv.fmt: raise ConfigError(f"weight_memory counts llm-compressor's integer levels (wB...); got {level!r}")
+    cfg = LlamaConfig(**LLAMA_SHAPES[check_choice('shape', shape, LLAMA_SHAPES)], tie_word_embeddings=False)
+    dt = get_dtype(dtype)
+    with torch.device('meta'): m = AutoModelForCausalLM.from_config(cfg, dtype=dt)
+    size = torch.finfo(dt).bits // 8
+    dense = sum(p.numel() for p in m.parameters()) * size
+    lin = target_linears(m)
+    lin_dense = sum(l.weight.numel() for _, l in lin) * size
+    lin_packed = sum(math.ceil(l.in_features * lv.bits / 32) * 4 * l.out_features                       # int32 words
+                     + l.out_features * (l.in_features // lv.group if lv.group else 1) * size for _, l in lin)   # scales
+    return dict(shape=shape, level=str(lv), dtype=dtype, dense_bytes=dense, packed_bytes=dense - lin_dense + lin_packed,
+                layers_dense_bytes=lin_dense, layers_packed_bytes=lin_packed)
 
 # %% ../nbs/10_bench.ipynb #6a42054e
 def compression_times(model:str='smollm2-135m' # the model name the compressed folders were made from

@@ -12,22 +12,25 @@ from .level import *
 from .report import *
 from .llmc import *
 from .bnb import *
+from .packed import *
 from .store import *
 
 # %% auto #0
 __all__ = ['magnitude_prune', 'compress', 'get_compressed', 'PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS',
            'LEVEL_GRAMMAR', 'Level', 'model_level', 'target_linears', 'check_level_fits', 'LayerStats', 'bnb_kind',
            'effective_weight', 'CompressionReport', 'compression_report', 'LLMC_TESTED', 'CT_TESTED', 'check_llmc',
-           'llmc_quiet', 'run_llmcompressor', 'remove_offload', 'save_packed', 'BNB_TESTED', 'pin_bnb_cpu_path',
-           'to_bnb', 'save_bnb', 'CALIB_N', 'stored_size_bytes', 'save_compressed', 'compression_info',
-           'load_compressed', 'model_identity', 'compressed_dir', 'cache_holds']
+           'llmc_quiet', 'run_llmcompressor', 'remove_offload', 'save_packed', 'drop_decompress_hook', 'BNB_TESTED',
+           'pin_bnb_cpu_path', 'to_bnb', 'save_bnb', 'PackedLinear', 'to_packed', 'CALIB_N', 'stored_size_bytes',
+           'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
+           'compressed_dir', 'cache_holds']
 
 # %% ../../nbs/04_compress.ipynb #c4000004
 _all_ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'Level', 'model_level',
           'target_linears', 'check_level_fits', 'LayerStats', 'bnb_kind', 'effective_weight', 'CompressionReport',
           'compression_report', 'LLMC_TESTED', 'CT_TESTED', 'check_llmc', 'llmc_quiet', 'run_llmcompressor',
-          'remove_offload', 'save_packed', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb', 'CALIB_N',
-          'stored_size_bytes', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
+          'remove_offload', 'save_packed', 'drop_decompress_hook', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb',
+          'PackedLinear', 'to_packed', 'CALIB_N',
+          'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
           'compressed_dir', 'cache_holds']
 
 # %% ../../nbs/04_compress.ipynb #07262e8e
@@ -98,6 +101,7 @@ def compress(model,                      # a dense causal LM; changed in place (
     check_level_fits(model, level)
     if level.is_dense:
         attach_record(model, level='dense'); return model
+    embeddings_16bit(model)        # first: calibration sees the embeddings the compressed model runs and its folder stores
     calib, said = _calibration(calibration, tokenizer, n, seq_len, corpus, seed, model, level) if level.needs_calibration else (None, None)
     set_seed(seed)
     bar_file = sys.stderr          # llmc_quiet swallows stderr; the layer bar goes where the caller's stderr goes
@@ -117,7 +121,8 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
                    seed:int=0,               # seed of the calibration blocks
                    corpus:str='wiki',        # corpus of the calibration blocks (train split)
                    device:str='auto',        # device to load the model on
-                   progress:bool=True        # progress bar while compressing
+                   progress:bool=True,       # progress bar while compressing
+                   packed:bool=False         # hold llm-compressor's integer layers packed (see `load_compressed`)
                   ):
     "The model compressed to `level`, from the cache or compressed and cached now; returns `(model, tokenizer)`."
     level = Level.parse(level)
@@ -127,7 +132,7 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
         return model, tok
     ident = model_identity(name)
     d = compressed_dir(name, level, calib_n, calib_len, seed, corpus)
-    if cache_holds(d, ident): return load_compressed(d, device)
+    if cache_holds(d, ident): return load_compressed(d, device, packed=packed)
     cal = dict(corpus=corpus, n=calib_n, seq_len=calib_len, seed=seed) if level.needs_calibration else None
     info = dict(identity=ident, calibration=cal, device=str(get_device(device)), torch_threads=torch.get_num_threads())
     pruned = compressed_dir(name, Level(level.sparsity, level.nm, prune=level.prune), calib_n, calib_len, seed, corpus)
@@ -149,4 +154,5 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
         info['seconds'] = round(time.time() - t0, 1)
     attach_record(model, calibration=cal)
     save_compressed(model, d, tok, info=info)
+    if packed: return load_compressed(d, device, packed=True)     # the saved folder, its layers packed
     return model, tok

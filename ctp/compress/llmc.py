@@ -15,7 +15,8 @@ from .level import Level
 from .report import target_linears
 
 # %% auto #0
-__all__ = ['LLMC_TESTED', 'CT_TESTED', 'check_llmc', 'llmc_quiet', 'remove_offload', 'run_llmcompressor', 'save_packed']
+__all__ = ['LLMC_TESTED', 'CT_TESTED', 'check_llmc', 'llmc_quiet', 'remove_offload', 'run_llmcompressor', 'save_packed',
+           'drop_decompress_hook']
 
 # %% ../../nbs/04c_compress_llmc.ipynb #c4c00006
 LLMC_TESTED = '0.14.0.1'  # the llm-compressor version whose internals this adapter was written for
@@ -237,3 +238,14 @@ def save_packed(model,         # a model `run_llmcompressor` quantized
     # (`resave_config`), which brings back the keys an older ctp wrote there: they stay out
     cfg = load_json(Path(path)/'config.json')
     if any(k in cfg for k in LEGACY_CONFIG_KEYS): save_json({k: v for k, v in cfg.items() if k not in LEGACY_CONFIG_KEYS}, Path(path)/'config.json')
+
+# %% ../../nbs/04c_compress_llmc.ipynb #b7a19531
+def drop_decompress_hook(model:nn.Module # a model transformers loaded from a compressed-tensors folder without dequantizing
+                        )->nn.Module:
+    "Remove the hook compressed-tensors puts on a model loaded packed, which would unpack every layer at its first forward pass."
+    check_llmc()
+    # compressed-tensors 0.19.0 keeps the hook's handle as `model.ct_decompress_hook` (no public call removes it)
+    h = getattr(model, 'ct_decompress_hook', None)
+    if h is not None:
+        h.remove(); del model.ct_decompress_hook
+    return model

@@ -17,9 +17,12 @@ __all__ = ['target_linears', 'check_level_fits', 'LayerStats', 'bnb_kind', 'effe
            'compression_report']
 
 # %% ../../nbs/04b_compress_report.ipynb #7691100b
+def _is_packed(m)->bool: return callable(getattr(m, 'unpacked', None)) and hasattr(m, 'weight_packed')
+
 def target_linears(model)->list[tuple[str, nn.Module]]:
-    "The `(name, module)` pairs that compression touches: every `nn.Linear` except the output head."
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear) and not n.split('.')[-1] == 'lm_head']
+    "The `(name, module)` pairs that compression touches: every `nn.Linear` except the output head, and every layer held packed."
+    return [(n, m) for n, m in model.named_modules()
+            if (isinstance(m, nn.Linear) or _is_packed(m)) and not n.split('.')[-1] == 'lm_head']
 
 # %% ../../nbs/04b_compress_report.ipynb #c4b00005
 def _divisors(n:int, lo:int=8)->list[int]:
@@ -89,10 +92,11 @@ def effective_weight(module:nn.Module # a target layer (nn.Linear, llm-compresso
         SCB = w.SCB if getattr(w, 'SCB', None) is not None else module.state.SCB
         W = CB.float() * SCB.float()[:, None] / 127
         return W, dict(kind='int8', bits=8, group=None, flat=False, overhead=SCB.numel() * SCB.element_size())
-    if not hasattr(module, 'weight') or module.weight is None:
+    if _is_packed(module):
+        W, args = module.unpacked(torch.float32), module.args
+    elif not hasattr(module, 'weight') or module.weight is None:
         raise CompressionError(f"layer {type(module).__name__} has no weight tensor (packed compressed-tensors layers: load with load_compressed)")
-    W = module.weight.data.float()
-    args = getattr(getattr(module, 'quantization_scheme', None), 'weights', None)
+    else: W, args = module.weight.data.float(), getattr(getattr(module, 'quantization_scheme', None), 'weights', None)
     if args is None: return W, dict(kind='dense', bits=16, group=None, flat=False, overhead=0)
     strategy = str(getattr(args.strategy, 'value', args.strategy))
     group = args.group_size if strategy in ('group', 'tensor_group') else None

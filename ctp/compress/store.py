@@ -4,7 +4,8 @@
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e00002
 from __future__ import annotations
-import hashlib, os, shutil, tempfile
+import contextlib, hashlib, os, shutil, tempfile
+import torch
 from dataclasses import fields
 from pathlib import Path
 from ..core import *
@@ -14,10 +15,11 @@ from .level import Level, model_level
 from .report import bnb_kind, compression_report, target_linears
 from .llmc import llmc_quiet, remove_offload, save_packed
 from .bnb import pin_bnb_cpu_path, save_bnb
+from .packed import to_packed
 
 # %% auto #0
-__all__ = ['CALIB_N', 'stored_size_bytes', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
-           'compressed_dir', 'cache_holds']
+__all__ = ['CALIB_N', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed',
+           'model_identity', 'compressed_dir', 'cache_holds']
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e00006
 def stored_size_bytes(path:str|Path # a model folder
@@ -26,14 +28,40 @@ def stored_size_bytes(path:str|Path # a model folder
     p = Path(path)
     return sum(f.stat().st_size for f in p.iterdir() if f.suffix in ('.safetensors', '.bin'))
 
+# %% ../../nbs/04e_compress_store.ipynb #7872424c
+@torch.no_grad()
+def embeddings_16bit(model # a causal LM; its input embeddings and output head are changed in place
+                    )->torch.dtype:
+    "Round the input embeddings and the output head to 16 bits (fp16, or bf16 beyond fp16's range), keeping their dtype; returns the 16-bit dtype."
+    ws = {id(m.weight): m.weight for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}
+    if all(w.dtype in (torch.float16, torch.bfloat16) for w in ws.values()): return next(iter(ws.values())).dtype
+    big = max(float(w.abs().max()) for w in ws.values())
+    dt = torch.float16 if big < torch.finfo(torch.float16).max else torch.bfloat16
+    for w in ws.values(): w.data = w.data.to(dt).to(w.dtype)
+    return dt
+
 # %% ../../nbs/04e_compress_store.ipynb #5f5d1ea3
 def _save_format(model)->str:
     mods = [m for _, m in target_linears(model)]
+    if any(hasattr(m, 'unpacked') for m in mods):
+        raise CompressionError("this model holds its layers packed (loaded with packed=True): its folder is already saved; "
+                               "copy the folder, or load it with packed=False to save it again")
     if any(bnb_kind(m) for m in mods): return 'bitsandbytes'
     if any(getattr(m, 'quantization_scheme', None) is not None for m in mods): return 'compressed-tensors'
     return 'safetensors'
 
 # %% ../../nbs/04e_compress_store.ipynb #bcfcc04c
+@contextlib.contextmanager
+def _stored_as(model, dt:torch.dtype):
+    "The input embeddings and output head held in `dt` (their values already are) while the folder is written."
+    ws = {id(m.weight): m.weight for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}
+    old = {k: w.dtype for k, w in ws.items()}
+    try:
+        for w in ws.values(): w.data = w.data.to(dt)
+        yield
+    finally:
+        for k, w in ws.items(): w.data = w.data.to(old[k])
+
 def save_compressed(model,                 # a model from `compress` (or `load_compressed`)
                     path:str|Path,         # folder to write (replaced if it exists)
                     tokenizer=None,        # saved alongside when given
@@ -47,15 +75,18 @@ def save_compressed(model,                 # a model from `compress` (or `load_c
     fmt = _save_format(model)
     meta = dict(model_record(model).to_dict(), level=str(model_level(model)), format=fmt, **(info or {}))
     meta['report'] = compression_report(model).summary()
+    e16, dt = embeddings_16bit(model), model.dtype      # rounding is a no-op on a model from `compress`, which did it already
     if tokenizer is not None: meta['tokenizer'] = tokenizer_fingerprint(tokenizer)   # reloading must give the same one
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
     try:
-        with llmc_quiet() if fmt == 'compressed-tensors' else hf_quiet():
+        with llmc_quiet() if fmt == 'compressed-tensors' else hf_quiet(), _stored_as(model, e16):
             if fmt == 'compressed-tensors': save_packed(model, tmp)
             elif fmt == 'bitsandbytes': save_bnb(model, tmp)
             else: PreTrainedModel.save_pretrained(model, tmp)   # the class's own save, past llm-compressor's wrapper
+        cfg = load_json(tmp/'config.json')   # transformers names the dtype of the first weight (the 16-bit embeddings): the model's it is
+        if cfg.get('dtype') != str(dt).removeprefix('torch.'): save_json({**cfg, 'dtype': str(dt).removeprefix('torch.')}, tmp/'config.json')
         if tokenizer is not None: tokenizer.save_pretrained(tmp)
-        meta['stored_bytes'] = stored_size_bytes(tmp)
+        meta['stored_bytes'], meta['embeddings_dtype'] = stored_size_bytes(tmp), str(e16).removeprefix('torch.')
         save_json(meta, tmp/'ctp.json')
         mask = os.umask(0); os.umask(mask)          # mkdtemp makes a 0700 folder and some writers 0600 files:
         for f in [tmp, *tmp.rglob('*')]: os.chmod(f, (0o777 if f.is_dir() else 0o666) & ~mask)   # usual permissions
@@ -76,7 +107,8 @@ def compression_info(path:str|Path # a folder written by `save_compressed`
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e0000a
 def load_compressed(path:str|Path,      # a folder written by `save_compressed`
-                    device:str='auto'   # 'auto', 'cpu', 'cuda', ...
+                    device:str='auto',  # 'auto', 'cpu', 'cuda', ...
+                    packed:bool=False   # keep llm-compressor's integer layers packed (`PackedLinear`), not unpacked to float (other formats load as they are)
                    ):
     "Load a model saved by `save_compressed`, with its record from `ctp.json`; returns `(model, tokenizer)` (tokenizer None if none was saved)."
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -85,10 +117,13 @@ def load_compressed(path:str|Path,      # a folder written by `save_compressed`
     kw = {}
     if info['format'] == 'compressed-tensors':
         from transformers.utils.quantization_config import CompressedTensorsConfig
-        kw['quantization_config'] = CompressedTensorsConfig(dequantize=True)
+        kw['quantization_config'] = CompressedTensorsConfig(dequantize=not packed)
     if info['format'] == 'bitsandbytes': kw['device_map'] = {'': dev}
-    with hf_quiet(): model = AutoModelForCausalLM.from_pretrained(p, dtype='auto', **kw)
+    cfg = load_json(p/'config.json')
+    dt = cfg.get('dtype') or cfg.get('torch_dtype') or 'auto'      # the model's dtype: 'auto' would keep the 16-bit embeddings 16-bit
+    with hf_quiet(): model = AutoModelForCausalLM.from_pretrained(p, dtype=dt, **kw)
     if info['format'] == 'compressed-tensors': remove_offload(model)   # decompression leaves offloading wrappers
+    if packed and info['format'] == 'compressed-tensors': to_packed(model)
     if info['format'] == 'bitsandbytes': pin_bnb_cpu_path(model)
     else: model.to(dev)
     # the record from ctp.json; facts an older ctp kept in config.json (ctp_name, ctp_note, ctp_level) fill what it lacks
