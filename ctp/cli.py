@@ -212,7 +212,7 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
               calib_n:int=None,         # calibration blocks of 512 tokens of wiki train (None: ctp.compress.CALIB_N)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
-    from ctp.compress import Level, compress, compression_report, get_compressed, save_compressed, compressed_dir
+    from ctp.compress import Level, compress, compression_info, compression_report, get_compressed, save_compressed, compressed_dir
     from ctp.models import load_model
     lvl, calib_n = Level.parse(level), _calib_n(calib_n)
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
@@ -228,6 +228,9 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
         m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)
         rep, dest = compression_report(m), compressed_dir(model, lvl, calib_n=calib_n)
     print(rep.table(layers=False))
+    disk = compression_info(dest)['stored_bytes']
+    print(f"on disk: {disk/2**20:.2f} MiB of weight files, {disk / rep.fp16_bytes:.0%} of the model at fp16 "
+          f"(embeddings and head in {compression_info(dest)['embeddings_dtype']})")
     save_json(rep.summary(), Path(dest)/'report.json')
     print(f'compressed model: {dest}')
     return dest

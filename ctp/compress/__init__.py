@@ -101,7 +101,6 @@ def compress(model,                      # a dense causal LM; changed in place (
     check_level_fits(model, level)
     if level.is_dense:
         attach_record(model, level='dense'); return model
-    embeddings_16bit(model)        # first: calibration sees the embeddings the compressed model runs and its folder stores
     calib, said = _calibration(calibration, tokenizer, n, seq_len, corpus, seed, model, level) if level.needs_calibration else (None, None)
     set_seed(seed)
     bar_file = sys.stderr          # llmc_quiet swallows stderr; the layer bar goes where the caller's stderr goes
@@ -109,6 +108,7 @@ def compress(model,                      # a dense causal LM; changed in place (
         if level.sparsity and level.prune == 'magnitude': magnitude_prune(model, level.sparsity, level.nm)
         if (level.sparsity and level.prune != 'magnitude') or level.bits:
             run_llmcompressor(model, level, calib, dampening, progress=progress, bar_file=bar_file)
+        embeddings_16bit(model)    # last of the float model's steps: embeddings and head in 16 bits, as the folder stores them
         if level.fmt: model = to_bnb(model, level.fmt)
     attach_record(model, level=str(level), calibration=said)
     return model.eval()

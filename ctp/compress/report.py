@@ -148,8 +148,10 @@ class CompressionReport:
         rows.append(f"{len(self.layers)} target layers: sparsity {self.sparsity:.2%}, {self.bits:.2f} bits per weight, "
                     f"at most {self.max_distinct} distinct values per group, {self.layers_bytes/2**20:.2f} MiB vs "
                     f"{self.layers_fp16_bytes/2**20:.2f} MiB at fp16 ({self.layers_ratio:.2f}x)")
+        sparse = sorted({l.layout for l in self.layers} - {'dense'})
         rows.append(f"whole model [{self.level}]: {self.bytes/2**20:.2f} MiB vs {self.fp16_bytes/2**20:.2f} MiB at fp16: "
-                    f"compression ratio {self.ratio:.2f}x (embeddings and head stay fp16)")
+                    f"compression ratio {self.ratio:.2f}x (embeddings and head at fp16" +
+                    (f"; zeros stored as {', '.join(sparse)}, a layout no saved folder or vLLM uses: on disk they take their full bits)" if sparse else ")"))
         return '\n'.join(rows)
     def __repr__(self): return self.table(layers=False)
 
