@@ -4,6 +4,7 @@
 
 # %% ../../nbs/04d_compress_packed.ipynb #b15e08e0
 from __future__ import annotations
+import sys
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -15,13 +16,15 @@ __all__ = ['PackedLinear', 'to_packed']
 
 # %% ../../nbs/04d_compress_packed.ipynb #29c14d20
 def _unpack_int32(packed:torch.Tensor, bits:int, shape:tuple)->torch.Tensor:
-    "compressed-tensors' `unpack_from_int32` (int8 values [out, in]), by shifts alone where the bit width divides 32."
-    if 32 % bits:          # 3, 5, 6, 7 bits: values straddle words; the library's general unpacking
+    "compressed-tensors' `unpack_from_int32` (int8 values [out, in]), read byte by byte where the bit width divides 8."
+    if 8 % bits or sys.byteorder != 'little':    # 3, 5, 6, 7 bits straddle bytes: the library's general unpacking
         from compressed_tensors.compressors.pack_quantized.helpers import unpack_from_int32
         return unpack_from_int32(packed, bits, torch.Size(shape))
-    shifts = torch.arange(0, 32, bits, dtype=torch.int32, device=packed.device)
-    v = (packed.unsqueeze(-1) >> shifts) & ((1 << bits) - 1)        # each word's values, lowest bits first
-    return (v.reshape(packed.shape[0], -1)[:, :shape[1]] - (1 << (bits - 1))).to(torch.int8)
+    b, k = packed.contiguous().view(torch.uint8), 8 // bits   # value i of a word sits at bit bits * i: byte by byte, lowest first
+    v = b if k == 1 else torch.stack([(b >> (bits * i)) & ((1 << bits) - 1) for i in range(k)], -1)
+    v = v.reshape(packed.shape[0], -1)[:, :shape[1]]
+    if bits == 8: return (v.to(torch.int16) - 128).to(torch.int8)
+    return v.view(torch.int8) - (1 << (bits - 1))                  # values below 128: the same bytes as int8
 
 class _UnpackedMatmul(torch.autograd.Function):
     "x @ W.T for a packed layer's W, unpacked again in the backward pass instead of being saved."
