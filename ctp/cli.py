@@ -576,7 +576,7 @@ def _report_md(run, results:dict, table:str)->str:
           f"{unseen} {'was' if unseen.count('`') == 2 else 'were'} never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '',
-          f"Precision: every number here is ctp's, with {compressed.get('dtype', 'float32')} activations on the dequantized weights. A deployment serves "
+          f"Precision: every number here is ctp's, with {compressed.get('dtype', 'float32')} activations on the 4-bit weights (held packed unless --unpacked; the numbers are the same either way). A deployment serves "
           "16-bit activations on the 4-bit weights: vLLM (`ctp serve`) gives ctp's fp16 perplexity and, mostly, its fp16 tokens (the serving chapter "
           "compares the two engines at fp16); how far fp16 is from these fp32 numbers is not measured here.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
           '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',

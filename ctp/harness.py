@@ -38,6 +38,7 @@ class PromptedLM(LM):
                  max_gen_toks:int=256,    # tokens to generate when a task does not say (HFLM's default)
                  device:str|None=None,    # 'auto' (also None), 'cpu', 'cuda', ... (cuda without a GPU: the default, with a warning)
                  dtype:str='auto',        # dtype of a model loaded by name
+                 packed:bool=True,        # hold llm-compressor's 4-bit layers packed (`ctp.compress.PackedLinear`); False: float weights
                  max_batch_size:int|None=None): # passed by lm-eval's command line; unused
         super().__init__()
         if isinstance(pretrained, (str, Path)):
@@ -46,8 +47,8 @@ class PromptedLM(LM):
             dev, p = device or 'auto', Path(str(pretrained)).expanduser()
             if str(dev).startswith('cuda') and not torch.cuda.is_available():   # lm-eval's command line asks for cuda:0 unless told
                 warnings.warn(f"device {dev!r} asked for, but no CUDA device is available: loading on the default device instead"); dev = 'auto'
-            if p.is_dir() and (p/'ctp.json').is_file(): model, tok = load_compressed(p, device=dev)
-            elif str(level) not in ('dense', 'None', ''): model, tok = get_compressed(str(pretrained), level, device=dev)
+            if p.is_dir() and (p/'ctp.json').is_file(): model, tok = load_compressed(p, device=dev, packed=packed)
+            elif str(level) not in ('dense', 'None', ''): model, tok = get_compressed(str(pretrained), level, device=dev, packed=packed)
             else: model, tok = load_model(str(pretrained), dtype=dtype, device=dev)
             tokenizer = tokenizer or tok
         else: model = pretrained
