@@ -16,6 +16,7 @@ ROLES = ('method', 'guard', 'adapter')
 # Adapters: the modules, or the top-level names in a module, that reach into another library's internals (each
 # names the version it was written for: LLMC_TESTED, BNB_TESTED, TRANSFORMERS_TESTED) or silence its logging.
 ADAPTERS = {'ctp.compress.llmc': None, 'ctp.compress.bnb': None, 'ctp.vllm_kv': None,   # None: the whole module
+            'ctp.compress.packed': {'to_packed'},   # swaps the layers transformers loaded packed (CT_TESTED, via check_llmc)
             'ctp.runtime': {'transformers_tested', '_PrefixLayer', 'PrefixCache', '_prefix_causal_sdpa',
                             'register_prefix_attention', '_attn_name', '_attn_impl', '_checkpointed'},
             'ctp.models': {'hf_quiet', 'plain_after_gguf'}}
