@@ -67,7 +67,7 @@ def save_compressed(model,                 # a model from `compress` (or `load_c
                     tokenizer=None,        # saved alongside when given
                     info:dict|None=None    # extra facts for ctp.json (calibration, seconds, ...)
                    )->Path:
-    "Save a compressed model (compressed-tensors, bitsandbytes or plain safetensors) with its record in `ctp.json`, atomically."
+    "Save a compressed model (compressed-tensors, bitsandbytes or plain safetensors; embeddings and head in 16 bits, the model's rounded to match) with its record in `ctp.json`, atomically."
     from transformers import PreTrainedModel
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir(): raise CompressionError(f"{str(path)!r} is a file; save_compressed needs a folder path")
