@@ -344,6 +344,27 @@ def _proc_kb(field:str)->int:
         if l.startswith(field + ':'): return int(l.split()[1])
     raise OSError(f"no {field} in /proc/self/status")
 
+def _reset_peak()->bool:
+    "Reset the kernel's peak-memory mark (VmHWM) to the current resident memory; False where it cannot be."
+    try: Path('/proc/self/clear_refs').write_text('5'); return True
+    except OSError: return False
+
+def _child(fn:str, spec:dict, what:str)->subprocess.Popen:
+    "Start `ctp.bench.<fn>(spec)` in a fresh process; `_child_result` reads what it prints."
+    s = json.dumps(spec)
+    p = subprocess.Popen([sys.executable, '-c', f'from ctp.bench import {fn}; {fn}({s!r})'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
+    p.what = what
+    return p
+
+def _child_result(p:subprocess.Popen)->dict:
+    "The JSON a `_child` printed on its `CTP-MEMORY` line; its failure named."
+    so, se = p.communicate()
+    line = [l for l in so.splitlines() if l.startswith('CTP-MEMORY ')]
+    if p.returncode != 0 or not line:
+        raise TrainingError(f"the memory measurement of {p.what} failed (status {p.returncode}): {se.strip()[-500:]}")
+    return json.loads(line[0].split(' ', 1)[1])
+
 def _step_for(model, method, batch, seq_len, n_tokens, peft_model=None):
     "One training step of `method` (a name from VARIANTS) on random ids, ready to call."
     dev = model.get_input_embeddings().weight.device
@@ -361,9 +382,7 @@ def _memory_child(spec:str):
     step = _step_for(model, s['method'], s['batch'], s['seq_len'], s['n_tokens'])
     gc.collect()
     base = _proc_kb('VmRSS')
-    try:
-        Path('/proc/self/clear_refs').write_text('5'); reset = True
-    except OSError: reset = False
+    reset = _reset_peak()
     step()
     peak = _proc_kb('VmHWM')
     print('CTP-MEMORY ' + json.dumps(dict(base_mib=round(base / 1024, 1), peak_mib=round(peak / 1024, 1),
@@ -405,18 +424,12 @@ def _cuda_memories(model, methods, batch, seq_len, n_tokens, peft_model)->list[d
 # %% ../nbs/10_bench.ipynb #769b03ed
 def _cpu_memories(model_name, methods, batch, seq_len, n_tokens, dtype, threads)->list[dict]:
     "Each method's step memory on a CPU: a fresh process per method (`_memory_child`), run side by side."
-    procs = []                       # memory does not depend on timing: the children run side by side
-    for m in methods:
-        spec = json.dumps(dict(model=model_name, method=m, batch=batch, seq_len=seq_len, n_tokens=n_tokens, dtype=dtype, threads=threads))
-        procs.append(subprocess.Popen([sys.executable, '-c', f'from ctp.bench import _memory_child; _memory_child({spec!r})'],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, 'TQDM_DISABLE': '1'}))
+    procs = [_child('_memory_child', dict(model=model_name, method=m, batch=batch, seq_len=seq_len, n_tokens=n_tokens, dtype=dtype,
+                                          threads=threads), f'{m} at {batch}x{seq_len}')
+             for m in methods]       # memory does not depend on timing: the children run side by side
     out = []
     for m, p in zip(methods, procs):
-        so, se = p.communicate()
-        line = [l for l in so.splitlines() if l.startswith('CTP-MEMORY ')]
-        if p.returncode != 0 or not line:
-            raise TrainingError(f"the memory measurement of {m} at {batch}x{seq_len} failed (status {p.returncode}): {se.strip()[-500:]}")
-        d = json.loads(line[0].split(' ', 1)[1])
+        d = _child_result(p)
         how = 'peak resident memory (VmHWM, reset before the step) minus resident memory before it, in a fresh process' if d['hwm_reset'] \
               else 'lifetime peak resident memory (VmHWM could not be reset) minus resident memory before the step, in a fresh process'
         out.append(dict(method=m, batch=batch, seq_len=seq_len, **d, how=how))
@@ -435,8 +448,7 @@ def _train_memory_child(spec:str):
     blocks = load_file(s['blocks'])['blocks']       # tokenized by the parent: the text's memory is not the training's
     gc.collect()
     base = _proc_kb('VmRSS')
-    try: Path('/proc/self/clear_refs').write_text('5'); reset = True
-    except OSError: reset = False
+    reset = _reset_peak()
     model, tok = get_compressed(s['model'], s['level'], packed=s['packed'], progress=False)
     for p in model.parameters(): p.requires_grad_(False)
     loaded = _proc_kb('VmRSS')
@@ -465,19 +477,16 @@ def training_memories(model:str='smollm2-135m', # anything `get_compressed` take
     from ctp.compress import get_compressed
     from ctp.data import load_corpus, token_blocks
     out, d = [], tempfile.mkdtemp()
-    for level, packed in cases:
-        _, tok = get_compressed(model, level, progress=False)   # compressed and cached first: the child only loads
-        f = f'{d}/blocks.safetensors'                          # one model, one tokenizer: the blocks once
-        if not os.path.exists(f): save_file({'blocks': token_blocks(tok, load_corpus('wiki', 'train'), seq_len=seq_len, max_blocks=steps * batch + 1)}, f)
-        spec = json.dumps(dict(model=model, level=level, packed=packed, kind=kind, steps=steps, batch=batch, seq_len=seq_len,
-                               n_tokens=n_tokens, recompute=recompute, threads=threads, blocks=f))
-        p = subprocess.run([sys.executable, '-c', f'from ctp.bench import _train_memory_child; _train_memory_child({spec!r})'],
-                           capture_output=True, text=True, env={**os.environ, 'TQDM_DISABLE': '1'})
-        line = [l for l in p.stdout.splitlines() if l.startswith('CTP-MEMORY ')]
-        if p.returncode != 0 or not line:
-            raise TrainingError(f"the training memory of {model} at {level} (packed={packed}) could not be measured (status {p.returncode}): {p.stderr.strip()[-500:]}")
-        out.append(dict(level=level, packed=packed, kind=kind, batch=batch, seq_len=seq_len, steps=steps, recompute=recompute, **json.loads(line[0].split(' ', 1)[1])))
-    shutil.rmtree(d)
+    try:
+        for level in dict.fromkeys(l for l, _ in cases): _, tok = get_compressed(model, level, progress=False)   # cached first: the children only load
+        f = f'{d}/blocks.safetensors'                  # one model, one tokenizer: the blocks once
+        save_file({'blocks': token_blocks(tok, load_corpus('wiki', 'train'), seq_len=seq_len, max_blocks=steps * batch + 1)}, f)
+        for level, packed in cases:                    # one after another: the seconds compare too
+            spec = dict(model=model, level=level, packed=packed, kind=kind, steps=steps, batch=batch, seq_len=seq_len,
+                        n_tokens=n_tokens, recompute=recompute, threads=threads, blocks=f)
+            r = _child_result(_child('_train_memory_child', spec, f'{model} at {level} (packed={packed})'))
+            out.append(dict(level=level, packed=packed, kind=kind, batch=batch, seq_len=seq_len, steps=steps, recompute=recompute, **r))
+    finally: shutil.rmtree(d)
     return out
 
 # %% ../nbs/10_bench.ipynb #48cc6b37

@@ -228,9 +228,9 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
         m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)
         rep, dest = compression_report(m), compressed_dir(model, lvl, calib_n=calib_n)
     print(rep.table(layers=False))
-    disk = compression_info(dest)['stored_bytes']
-    print(f"on disk: {disk/2**20:.2f} MiB of weight files, {disk / rep.fp16_bytes:.0%} of the model at fp16 "
-          f"(embeddings and head in {compression_info(dest)['embeddings_dtype']})")
+    info = compression_info(dest)
+    print(f"on disk: {info['stored_bytes']/2**20:.2f} MiB of weight files, {info['stored_bytes'] / rep.fp16_bytes:.0%} of the model at fp16 "
+          f"(embeddings and head in {info['embeddings_dtype']})")
     save_json(rep.summary(), Path(dest)/'report.json')
     print(f'compressed model: {dest}')
     return dest

@@ -94,8 +94,7 @@ NOT_ATOMIC_OK = {
     ('transfer.py', '_put'): 'calls ResultStore.save, which writes through save_json (atomic_write)',
     ('serve.py', 'run_vllm'): "the request for vLLM, in a mkdtemp folder of its own that is removed when vLLM is done",
     ('vllm_kv.py', 'run_engines'): "inside vLLM's venv, without ctp.core: writes a temporary name, then os.replace (atomic by hand)",
-    ('bench.py', '_memory_child'): 'writes the kernel control file /proc/self/clear_refs (resets the peak-memory mark), no file of results',
-    ('bench.py', '_train_memory_child'): 'writes the kernel control file /proc/self/clear_refs (resets the peak-memory mark), no file of results',
+    ('bench.py', '_reset_peak'): 'writes the kernel control file /proc/self/clear_refs (resets the peak-memory mark), no file of results',
     ('bench.py', 'training_memories'): "the token blocks for its child processes, in a mkdtemp folder of its own that is removed when they are done",
 }
 

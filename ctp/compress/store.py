@@ -29,15 +29,18 @@ def stored_size_bytes(path:str|Path # a model folder
     return sum(f.stat().st_size for f in p.iterdir() if f.suffix in ('.safetensors', '.bin'))
 
 # %% ../../nbs/04e_compress_store.ipynb #7872424c
+def _embedding_weights(model)->list:
+    "The input embedding and output head weights, a tied pair once."
+    return list({id(m.weight): m.weight for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}.values())
+
 @torch.no_grad()
 def embeddings_16bit(model # a causal LM; its input embeddings and output head are changed in place
                     )->torch.dtype:
     "Round the input embeddings and the output head to 16 bits (fp16, or bf16 beyond fp16's range), keeping their dtype; returns the 16-bit dtype."
-    ws = {id(m.weight): m.weight for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}
-    if all(w.dtype in (torch.float16, torch.bfloat16) for w in ws.values()): return next(iter(ws.values())).dtype
-    big = max(float(w.abs().max()) for w in ws.values())
-    dt = torch.float16 if big < torch.finfo(torch.float16).max else torch.bfloat16
-    for w in ws.values(): w.data = w.data.to(dt).to(w.dtype)
+    ws = _embedding_weights(model)
+    if all(w.dtype in (torch.float16, torch.bfloat16) for w in ws): return ws[0].dtype
+    dt = torch.float16 if max(float(w.abs().max()) for w in ws) < torch.finfo(torch.float16).max else torch.bfloat16
+    for w in ws: w.data = w.data.to(dt).to(w.dtype)
     return dt
 
 # %% ../../nbs/04e_compress_store.ipynb #5f5d1ea3
@@ -54,13 +57,13 @@ def _save_format(model)->str:
 @contextlib.contextmanager
 def _stored_as(model, dt:torch.dtype):
     "The input embeddings and output head held in `dt` (their values already are) while the folder is written."
-    ws = {id(m.weight): m.weight for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}
-    old = {k: w.dtype for k, w in ws.items()}
+    ws = _embedding_weights(model)
+    old = [w.dtype for w in ws]
     try:
-        for w in ws.values(): w.data = w.data.to(dt)
+        for w in ws: w.data = w.data.to(dt)
         yield
     finally:
-        for k, w in ws.items(): w.data = w.data.to(old[k])
+        for w, o in zip(ws, old): w.data = w.data.to(o)
 
 def save_compressed(model,                 # a model from `compress` (or `load_compressed`)
                     path:str|Path,         # folder to write (replaced if it exists)
