@@ -34,7 +34,9 @@ $(STAMP): $(LOCKED) settings.ini setup.py
 	$(BIN)/pip install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+# `make reproduce` and `make test` started at once build the venv once: the second waits for the first (flock, where there is one).
+setup:
+	@if command -v flock >/dev/null; then flock $(VENV).setup.lock $(MAKE) --no-print-directory $(STAMP); else $(MAKE) --no-print-directory $(STAMP); fi
 
 # The serving venv holding exactly requirements-serve.lock (vLLM finds ctp's connector through PYTHONPATH, see ctp.serve).
 $(SERVE_STAMP): $(SERVE_LOCK)
@@ -45,7 +47,8 @@ $(SERVE_STAMP): $(SERVE_LOCK)
 	$(SERVE_VENV)/bin/pip install -q --no-deps -r $(SERVE_LOCK)
 	touch $(SERVE_STAMP)
 
-serve-setup: $(SERVE_STAMP)
+serve-setup:
+	@if command -v flock >/dev/null; then flock $(SERVE_VENV).setup.lock $(MAKE) --no-print-directory $(SERVE_STAMP); else $(MAKE) --no-print-directory $(SERVE_STAMP); fi
 
 # Resolve requirements-serve.txt in a scratch venv (the CPU torch first), drop the GPU builds, freeze.
 lock-serve:
