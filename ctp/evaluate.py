@@ -142,7 +142,8 @@ def zero_shot(model,            # a causal LM
               batch_size:int=8, # requests per forward pass
               seed:int=0,       # seed of the task's example order
               items:bool=False, # also return which questions were right: `correct` (and `correct_norm`) as '0101...'
-              bos:bool|None=None # lead each context with bos; None: as the tokenizer does
+              bos:bool|None=None, # lead each context with bos; None: as the tokenizer does
+              scorer=None       # None: `loglikelihood` on `model`; or a callable scoring the (context, continuation) pairs elsewhere (e.g. vLLM, `ctp.serve.vllm_loglikelihood`)
              )->dict:
     "Zero-shot accuracy with lm-eval-harness semantics: dict(task, n, acc, acc_stderr, acc_norm, acc_norm_stderr)."
     if isinstance(task, str): name, examples = task, load_task(task, n=n, seed=seed)
@@ -155,7 +156,7 @@ def zero_shot(model,            # a causal LM
         r, L, g = _example_requests(ex)
         if not 0 <= ex.gold < len(r): raise DataError(f"example {i} of {name!r} has gold {ex.gold} but {len(r)} choices")
         reqs += r; owner += [i] * len(r); lens += L; greedy.append(g)
-    res = loglikelihood(model, tokenizer, reqs, prompt=prompt, batch_size=batch_size, desc=name, bos=bos)
+    res = scorer(reqs) if scorer else loglikelihood(model, tokenizer, reqs, prompt=prompt, batch_size=batch_size, desc=name, bos=bos)
     per = [[] for _ in examples]
     for o, (ll, g), L in zip(owner, res, lens): per[o].append((ll, g, L))
     acc, acc_norm = [], []

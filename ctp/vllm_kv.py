@@ -116,9 +116,9 @@ class CtpDeepPrompt(KVConnectorBase_V1):
     def wait_for_save(self): return
 
 # %% ../nbs/08a_vllm_kv.ipynb #367b7865
-def run_engines(request:str, # a JSON file: a list of {'engine': vllm.LLM keyword arguments, 'embeds': safetensors file or None, 'requests': [...]}
+def run_engines(request:str, # a JSON file: a list of {'engine': vllm.LLM keyword arguments, 'embeds': safetensors file or None, 'batch': bool, 'requests': [...]}
                 out:str):    # the JSON file to write: one list of results per engine
-    "Run each engine's requests greedily in this (vLLM) process and write tokens and log-probabilities."
+    "Run each engine's requests greedily in this (vLLM) process (one at a time, or all at once with `batch`) and write tokens, log-probabilities and ranks."
     import gc, psutil, vllm
     from vllm import LLM, SamplingParams
     check_vllm(vllm.__version__)
@@ -128,18 +128,22 @@ def run_engines(request:str, # a JSON file: a list of {'engine': vllm.LLM keywor
         emb = None
         if job.get('embeds'):
             with safe_open(job['embeds'], 'pt') as f: emb = {k: f.get_tensor(k) for k in f.keys()}
-        rows = []
-        for r in job['requests']:
-            sp = SamplingParams(temperature=0, max_tokens=r.get('max_tokens', 1), logprobs=0, prompt_logprobs=0 if r.get('prompt_logprobs') else None,
-                                ignore_eos=bool(r.get('ignore_eos')), detokenize=False)   # token ids only (vLLM 0.32 cannot detokenize the prompt positions it did not compute)
-            inp = {'prompt_embeds': emb[r['embeds']]} if r.get('embeds') else {'prompt_token_ids': r['ids']}
+        reqs = job['requests']
+        sps = [SamplingParams(temperature=0, max_tokens=r.get('max_tokens', 1), logprobs=0, prompt_logprobs=0 if r.get('prompt_logprobs') else None,
+                              ignore_eos=bool(r.get('ignore_eos')), detokenize=False) for r in reqs]   # token ids only (vLLM 0.32 cannot detokenize the prompt positions it did not compute)
+        inps = [{'prompt_embeds': emb[r['embeds']]} if r.get('embeds') else {'prompt_token_ids': r['ids']} for r in reqs]
+        outs, secs = [], []
+        for i in ([range(len(reqs))] if job.get('batch') else [[i] for i in range(len(reqs))]):
             t0 = time.perf_counter()
-            o = llm.generate([inp], sp, use_tqdm=False)[0]
-            dt = time.perf_counter() - t0
+            outs += llm.generate([inps[j] for j in i], [sps[j] for j in i], use_tqdm=False)
+            secs += [(time.perf_counter() - t0) / max(len(i), 1)] * len(i)
+        rows = []
+        for r, o, dt in zip(reqs, outs, secs):
             plp = o.prompt_logprobs   # one per position; those the connector supplied, and the first text token's, hold no real value
-            if plp is not None: plp = [d[t].logprob if d is not None and t in d else None for d, t in zip(plp, r['ids'])]
+            pick = lambda f: None if plp is None else [f(d[t]) if d is not None and t in d else None for d, t in zip(plp, r['ids'])]
             rows.append(dict(tokens=list(o.outputs[0].token_ids), logprobs=[d[t].logprob for d, t in zip(o.outputs[0].logprobs, o.outputs[0].token_ids)],
-                             prompt_logprobs=plp, seconds=dt, rss=sum(q.memory_info().rss for q in [me, *me.children(recursive=True)])))
+                             prompt_logprobs=pick(lambda x: x.logprob), prompt_ranks=pick(lambda x: x.rank),
+                             seconds=dt, rss=sum(q.memory_info().rss for q in [me, *me.children(recursive=True)])))
         res.append(rows)
         del llm; gc.collect()
     tmp = out + '.tmp'
