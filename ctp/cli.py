@@ -11,7 +11,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BOS_CHOICES', 'INIT_WORDS', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_',
-           'docs', 'train', 'demo', 'serve', 'transfer', 'reproduce', 'ReproduceRun', 'recipe', 'headline', 'bench']
+           'docs', 'train', 'demo', 'serve', 'transfer', 'reproduce', 'ReproduceRun', 'recipe', 'precision_words',
+           'headline', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -79,22 +80,25 @@ def _calib_n(calib_n:int|None)->int:
 def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
                level:str='dense',        # compression level; compressed on first use and cached
                calib_n:int=None,         # calibration blocks for levels that need them (None: ctp.compress.CALIB_N)
+               seed:int=0,               # seed of the calibration blocks
                device:str='auto',        # 'auto', 'cpu', 'cuda', ...
                progress:bool=True,       # progress bar over the layers while compressing
-               unpacked:bool=False):     # hold llm-compressor's integer layers as float weights (default: packed, `ctp.compress.PackedLinear`)
+               unpacked:bool=False,      # hold llm-compressor's integer layers as float weights (default: packed, `ctp.compress.PackedLinear`)
+               dtype:str='auto'):        # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
     "Load `model` at `level` (from the compression cache when possible); returns `(model, tokenizer)`."
     from ctp.compress import Level, get_compressed, load_compressed, model_level
     from ctp.models import load_model
-    lvl = Level.parse(level)
+    lvl, dt = Level.parse(level), get_dtype(dtype, device)
     p = Path(model).expanduser()
     if p.is_dir() and (p/'ctp.json').exists():
         m, tok = load_compressed(p, device=device, packed=not unpacked)
         have = model_level(m)
         if str(lvl) not in ('dense', str(have)):
             raise ConfigError(f"folder {model!r} holds a model compressed to {have}, not {lvl}; pass --level {have} or --level dense")
-        return m, tok
-    if str(lvl) == 'dense': return load_model(model, device=device)
-    return get_compressed(model, lvl, calib_n=_calib_n(calib_n), device=device, progress=progress, packed=not unpacked)
+        return m.to(dt), tok
+    if str(lvl) == 'dense': return load_model(model, dtype=dt, device=device)
+    m, tok = get_compressed(model, lvl, calib_n=_calib_n(calib_n), seed=seed, device=device, progress=progress, packed=not unpacked)
+    return m.to(dt), tok             # calibrated as compression does; run in the dtype asked (the 4-bit words stay integers)
 
 # %% ../nbs/09_cli.ipynb #6580bc97
 def _model_config(model:str):
@@ -176,7 +180,8 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
           out:str=None,              # write the results as JSON here
           harness:str=None,          # score these lm-eval tasks with lm-evaluation-harness instead of ctp's suite (e.g. piqa,arc_easy,lambada_openai; offline copies, zero_shot's n questions)
           bos:str='auto',            # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
-          unpacked:bool=False,       # hold the 4-bit layers as float weights (faster per step, about 3x their memory; the numbers are the same)
+          unpacked:bool=False,       # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
+          dtype:str='auto',          # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves; slow on most CPUs), 'bf16'
           device:str='auto'):        # 'auto', 'cpu', 'cuda', ...
     "Evaluate a model (compressed or not, with or without a prompt): perplexity and zero-shot accuracy."
     from ctp.evaluate import evaluate_suite, suite_table
@@ -184,7 +189,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     for c in _csv(corpora): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
     for t in _csv(tasks): check_choice('task', t, TASKS, DataError)
     from ctp.compress import Level
-    Level.parse(level)
+    Level.parse(level); check_choice('dtype', dtype, ['auto', *DTYPES])
     if prompt: _check_prompts([prompt], model)
     if harness is not None:
         from ctp.harness import HARNESS_TASKS
@@ -192,7 +197,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
         for t in _csv(harness): check_choice('harness task', t, HARNESS_TASKS, DataError)
     if out: _check_out_file(out)
     b = _bos(bos)
-    m, tok = open_model(model, level, device=device, unpacked=unpacked)
+    m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)
     p = None
     if prompt:
         from ctp.deep import load_any_prompt
@@ -270,7 +275,8 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           seed:int=0,               # seed of the data order and of the initialisation
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
           bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
-          unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; the numbers are the same)
+          unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
+          dtype:str='auto',         # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves; slow on most CPUs), 'bf16'
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Train a soft prompt (shallow or deep) on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.compress import Level
@@ -281,7 +287,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.recover import recover, needs_teacher, KINDS, SELF
     from ctp.train import OBJECTIVES
     Level.parse(level); check_choice('corpus', corpus, (*CORPORA, SELF), DataError)   # fail before loading anything
-    check_choice('kind', kind, KINDS); check_choice('objective', objective, OBJECTIVES)
+    check_choice('kind', kind, KINDS); check_choice('objective', objective, OBJECTIVES); check_choice('dtype', dtype, ['auto', *DTYPES])
     b = _bos(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
@@ -290,13 +296,13 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
     cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
                         batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective)
-    m, tok = open_model(model, level, device=device, unpacked=unpacked)
-    teacher = load_model(model_record(m).base or model, device=device)[0] if needs_teacher(corpus, cfg) else None   # the dense model writes or teaches
+    m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)   # the prompt's parameters stay fp32; its rows are cast to the model's dtype
+    teacher = load_model(model_record(m).base or model, dtype=dtype, device=device)[0] if needs_teacher(corpus, cfg) else None   # the dense model writes or teaches
     res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), teacher=teacher, bos=b, level=level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     save_any_prompt(res.prompt, out)
     save_json(dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl,
-                   seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind, objective=objective), out.with_suffix('.json'))
+                   seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind, objective=objective, dtype=str(m.dtype).removeprefix('torch.')), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
     return res
 
@@ -358,6 +364,7 @@ def serve(folder:str,              # the model folder to serve (a `ctp compress`
     env = {'PYTHONPATH': str(connector_dir())}
     print(' '.join([f'PYTHONPATH={env["PYTHONPATH"]}'] + [json.dumps(c) if c.startswith('{') else c for c in cmd]))
     if P: print(f"clients: POST /v1/completions with \"prompt\" as token ids: {P} x {placeholder}, then the text's ids (ctp.serve.placeholder_ids)")
+    print(f"ctp's own numbers at this precision: ctp eval --model {folder}" + (f" --prompt {prompt}" if prompt else '') + f" --dtype {dtype}")
     if dry_run: return cmd
     os.execve(cmd[0], cmd, {**os.environ, **env})
 
@@ -431,7 +438,8 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               seed:int=0,               # seed of calibration, data order and initialisation
               recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
               bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
-              unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; the numbers are the same)
+              unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
+              dtype:str='auto',         # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves; slow on most CPUs), 'bf16'
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write the recovery panel."
     run = ReproduceRun.start(**locals())
@@ -454,13 +462,14 @@ def _settings(a:dict):
     if a['corpus'] in _csv(a['unseen']): raise ConfigError(f"corpus {a['corpus']!r} is trained on, so it cannot also be --unseen")
     for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
     check_choice('kind', a['kind'], KINDS)
-    check_choice('objective', a['objective'], OBJECTIVES)
+    check_choice('objective', a['objective'], OBJECTIVES); check_choice('dtype', a['dtype'], ['auto', *DTYPES])
     steps = a['steps']
     cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
                         batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'])
     config = dict(model=a['model'], level=lvl, kind=a['kind'], corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
                   eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
                   **({} if a['bos'] == 'auto' else dict(bos=a['bos'])),          # a run from before --bos resumes as 'auto'
+                  **({} if a['dtype'] == 'auto' else dict(dtype=a['dtype'])),    # likewise a run from before --dtype
                   **(dict(control=True) if a['control'] else {}))                 # a run without the control records nothing (older runs resume)
     return config, cfg, b
 
@@ -525,6 +534,17 @@ def recipe(kind:str, # 'shallow' or 'deep'
             f"{cfg.batch_size} x {cfg.seq_len} tokens of " + ("text the dense model wrote itself" if corpus == 'self' else f"`{corpus}`") + f" (lr {cfg.lr:g})")
 
 
+# %% ../nbs/09_cli.ipynb #df471b82
+def precision_words(dtype:str # the activations' dtype of the run ('float32', 'float16', 'bfloat16')
+                   )->str:
+    "What a reproduce report says about the precision of its numbers against what vLLM serves."
+    head = (f"Precision: every number here is ctp's, with {dtype} activations on the 4-bit weights "
+            "(held packed unless --unpacked; in fp32 the numbers are the same either way, in 16 bits packed layers round their scales first, as vLLM does). ")
+    if dtype == 'float16': return head + ("That is the precision vLLM serves (`ctp serve`, fp16); the serving chapter compares the two engines "
+                                          "at fp16 (perplexity within 0.03% on the embedded model).")
+    return head + ("A deployment serves 16-bit activations: vLLM (`ctp serve`) runs fp16, which these numbers are not; "
+                   "`--dtype fp16` runs this whole job at the precision served.")
+
 # %% ../nbs/09_cli.ipynb #bb2dcd81
 def headline(results:dict # the `results.json` of a reproduce run
             )->str:
@@ -577,9 +597,7 @@ def _report_md(run, results:dict, table:str)->str:
           f"{unseen} {'was' if unseen.count('`') == 2 else 'were'} never trained on. Every text, trained on or scored, starts "
           f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
           f"so the compressed model and the prompted one are compared on the same tokens.", '',
-          f"Precision: every number here is ctp's, with {compressed.get('dtype', 'float32')} activations on the 4-bit weights (held packed unless --unpacked; the numbers are the same either way). A deployment serves "
-          "16-bit activations on the 4-bit weights: vLLM (`ctp serve`) gives ctp's fp16 perplexity and, mostly, its fp16 tokens (the serving chapter "
-          "compares the two engines at fp16); how far fp16 is from these fp32 numbers is not measured here.", '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
+          precision_words(compressed.get('dtype', 'float32')), '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
           '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',
           "A task's interval is of the change on the same questions (paired, 95%); a task is lost where the whole interval is below zero. "
           "A share is the part of the dense-to-compressed gap the prompt closed: 100% is the dense model's score, a negative share a score worse than the compressed model's own.", '',
@@ -614,18 +632,18 @@ def _dense(run)->dict:
     "Evaluate the dense model."
     from ctp.evaluate import evaluate_suite
     from ctp.models import load_model
-    return evaluate_suite(*load_model(run.args['model'], device=run.args['device']), **run.suite)
+    return evaluate_suite(*load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device']), **run.suite)
 
 def _compress(run)->str|None:
     "Open the compressed model: from its folder, from the cache, or compressed now (and cached); returns where it came from."
     from ctp.compress import compressed_dir
     model, calib_n = run.args['model'], run.config['calib_n']
     where = ('its folder' if (Path(model).expanduser()/'ctp.json').is_file() else
-             'the cache' if (compressed_dir(model, run.level, calib_n)/'ctp.json').is_file() else None)
+             'the cache' if (compressed_dir(model, run.level, calib_n, seed=run.config['seed'])/'ctp.json').is_file() else None)
     t0 = time.time()
     print(f'[compress] {run.level}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
-    run.model, run.tok = open_model(model, run.level, calib_n=calib_n, device=run.args['device'], progress=True,
-                                    unpacked=run.args['unpacked'])
+    run.model, run.tok = open_model(model, run.level, calib_n=calib_n, seed=run.config['seed'], device=run.args['device'], progress=True,
+                                    unpacked=run.args['unpacked'], dtype=run.args['dtype'])
     print(f'[compress] {time.time() - t0:.0f} s', flush=True)
     return where
 
@@ -640,7 +658,7 @@ def _train_on(run, model, level:str, name:str, folder:str, dense=None)->dict:
     from ctp.models import load_model
     from ctp.recover import recover, needs_teacher
     teacher = None
-    if needs_teacher(run.args['corpus'], run.cfg): teacher = dense if dense is not None else load_model(run.args['model'], device=run.args['device'])[0]
+    if needs_teacher(run.args['corpus'], run.cfg): teacher = dense if dense is not None else load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]
     res = recover(model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/folder,
                   teacher=teacher, bos=run.suite['bos'], level=level)
     save_any_prompt(res.prompt, run.out/f'{name}.safetensors')
@@ -660,7 +678,7 @@ def _prompted(run)->dict:
 def _control_training(run)->dict:
     "The control's training: the same recipe on the dense model, saved as control.safetensors (the one dense model is student, teacher and writer: all frozen)."
     from ctp.models import load_model
-    dense = load_model(run.args['model'], device=run.args['device'])[0]
+    dense = load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]
     return _train_on(run, dense, 'dense', 'control', 'control-checkpoint', dense=dense)
 
 def _control(run)->dict:

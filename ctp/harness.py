@@ -37,7 +37,7 @@ class PromptedLM(LM):
                  add_bos_token:bool|None=None, # lead every text with bos; None: as the tokenizer does (HFLM's default too)
                  max_gen_toks:int=256,    # tokens to generate when a task does not say (HFLM's default)
                  device:str|None=None,    # 'auto' (also None), 'cpu', 'cuda', ... (cuda without a GPU: the default, with a warning)
-                 dtype:str='auto',        # dtype of a model loaded by name
+                 dtype:str='auto',        # activations of a model loaded by name or folder: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
                  packed:bool=True,        # hold llm-compressor's 4-bit layers packed (`ctp.compress.PackedLinear`); False: float weights
                  max_batch_size:int|None=None): # passed by lm-eval's command line; unused
         super().__init__()
@@ -50,6 +50,7 @@ class PromptedLM(LM):
             if p.is_dir() and (p/'ctp.json').is_file(): model, tok = load_compressed(p, device=dev, packed=packed)
             elif str(level) not in ('dense', 'None', ''): model, tok = get_compressed(str(pretrained), level, device=dev, packed=packed)
             else: model, tok = load_model(str(pretrained), dtype=dtype, device=dev)
+            model = model.to(get_dtype(dtype, dev))      # a compressed model is calibrated and stored as it is; it runs in the dtype asked
             tokenizer = tokenizer or tok
         else: model = pretrained
         if tokenizer is None: raise ConfigError("PromptedLM needs the model's tokenizer: pass tokenizer=")

@@ -8,16 +8,17 @@ import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 import torch
 from safetensors.torch import save_file
-from .core import ConfigError, check_range, get_dtype, atomic_write, ctp_home, fingerprint
+from .core import ConfigError, DataError, check_range, get_dtype, atomic_write, ctp_home, fingerprint
 from .models import load_model
 from .compress import load_compressed
+from .evaluate import encode_pair
 from .runtime import is_deep, prompt_embeds, forward_with_prompt, PromptCache, input_embedding
 from .deep import DeepPrompt, save_deep_prompt, load_deep_prompt, load_any_prompt, read_any_metadata
 import ctp.vllm_kv
 
 # %% auto #0
 __all__ = ['serve_python', 'connector_dir', 'served_prompt', 'placeholder_ids', 'connector_prompt', 'engine_args',
-           'server_command', 'shallow_embeds', 'run_vllm', 'ctp_reference', 'agreement']
+           'server_command', 'shallow_embeds', 'run_vllm', 'ctp_reference', 'agreement', 'vllm_loglikelihood']
 
 # %% ../nbs/08b_serve.ipynb #14ae3ba2
 def serve_python(check:bool=True # refuse a path where no Python is (False: the path, to print)
@@ -116,7 +117,7 @@ def shallow_embeds(model,          # the model served (its input embedding matri
         return torch.cat([prompt_embeds(prompt).to(e), e]).to(get_dtype(dtype)).cpu().contiguous()
 
 # %% ../nbs/08b_serve.ipynb #26d78677
-def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': [...], 'embeds': {name: tensor} or None}]
+def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': [...], 'embeds': {name: tensor} or None, 'batch': all requests at once}]
              python:str|Path|None=None, # the serving venv's Python (default `serve_python()`)
              timeout:float=1800,    # seconds before the vLLM process is stopped
              env:dict|None=None)->list: # more environment for it
@@ -127,7 +128,7 @@ def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': 
         for i, j in enumerate(jobs):
             ef = str(d/f'embeds{i}.safetensors') if j.get('embeds') else None   # the input embeddings, for the engine to read
             if ef: save_file({k: v.contiguous() for k, v in j['embeds'].items()}, ef)
-            spec.append(dict(engine=j['engine'], embeds=ef, requests=j['requests']))
+            spec.append(dict(engine=j['engine'], embeds=ef, requests=j['requests'], batch=bool(j.get('batch'))))
         (d/'request.json').write_text(json.dumps(spec))
         venv_env = {**os.environ, 'PYTHONPATH': str(connector_dir()), 'VLLM_CPU_KVCACHE_SPACE': os.environ.get('VLLM_CPU_KVCACHE_SPACE', '1'), **(env or {})}
         r = subprocess.run([str(python or serve_python()), '-m', 'ctp.vllm_kv', str(d/'request.json'), str(d/'out.json')],
@@ -168,4 +169,28 @@ def agreement(ctp_rows:list,   # `ctp_reference` results
     out = dict(requests=len(ctp_rows), same_tokens=same / max(len(ctp_rows), 1))
     if len(a): out.update(max_logprob_diff=float((a - b).abs().max()), ppl_ctp=float(torch.exp(-a.mean())), ppl_vllm=float(torch.exp(-b.mean())),
                           ppl_ratio=float(torch.exp(a.mean() - b.mean())))
+    return out
+
+# %% ../nbs/08b_serve.ipynb #32e19570
+def vllm_loglikelihood(folder:str|Path,        # the model folder served (a `ctp compress` folder or a plain one)
+                       tokenizer,               # its tokenizer
+                       requests:list,           # (context, continuation) string pairs
+                       prompt_file:str|Path|None=None, # a prompt file of either kind, served through the connector; None: no prompt
+                       dtype:str='float16',     # the activations' dtype in vLLM
+                       bos:bool|None=None,      # lead each context with bos; None: as the tokenizer does
+                       max_model_len:int=2048,  # the longest request, prompt positions included
+                       python:str|Path|None=None # the serving venv's Python (default `serve_python()`)
+                      )->list[tuple[float, bool]]:
+    "`ctp.evaluate.loglikelihood` as vLLM serves it: per request, (log-likelihood of the continuation, whether greedy decoding reproduces it)."
+    enc = [encode_pair(tokenizer, *r, bos=bos) for r in requests]
+    pf, P = connector_prompt(folder, prompt_file) if prompt_file else (None, 0)
+    reqs = [dict(ids=(placeholder_ids(P) if P else []) + c + k, max_tokens=1, prompt_logprobs=True) for c, k in enc]
+    long = [i for i, r in enumerate(reqs) if len(r['ids']) > max_model_len]
+    if long: raise DataError(f"request {long[0]} has {len(reqs[long[0]]['ids'])} tokens with the prompt's; the engine takes {max_model_len} (max_model_len)")
+    eng = engine_args(folder, pf, dtype=dtype, max_model_len=max_model_len, prefix_caching=False)   # a cached prefix would have no log-probabilities
+    rows = run_vllm([dict(engine=eng, requests=reqs, batch=True)], python=python)[0]
+    out = []
+    for (_, k), r in zip(enc, rows):
+        lp, rk = r['prompt_logprobs'][-len(k):], r['prompt_ranks'][-len(k):]
+        out.append((float(sum(lp)), all(x == 1 for x in rk)))
     return out
