@@ -120,7 +120,8 @@ def shallow_embeds(model,          # the model served (its input embedding matri
 def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': [...], 'embeds': {name: tensor} or None, 'batch': all requests at once}]
              python:str|Path|None=None, # the serving venv's Python (default `serve_python()`)
              timeout:float=1800,    # seconds before the vLLM process is stopped
-             env:dict|None=None)->list: # more environment for it
+             env:dict|None=None,    # more environment for it
+             retries:int=1)->list:  # runs again after the process died by a signal (an abort), before giving up
     "Run the jobs in the serving venv (`ctp.vllm_kv.run_engines`): per engine, per request, greedy tokens and log-probabilities."
     d = Path(tempfile.mkdtemp(prefix='ctp-vllm-'))
     try:
@@ -131,11 +132,13 @@ def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': 
             spec.append(dict(engine=j['engine'], embeds=ef, requests=j['requests'], batch=bool(j.get('batch'))))
         (d/'request.json').write_text(json.dumps(spec))
         venv_env = {**os.environ, 'PYTHONPATH': str(connector_dir()), 'VLLM_CPU_KVCACHE_SPACE': os.environ.get('VLLM_CPU_KVCACHE_SPACE', '1'), **(env or {})}
-        r = subprocess.run([str(python or serve_python()), '-m', 'ctp.vllm_kv', str(d/'request.json'), str(d/'out.json')],
-                           capture_output=True, text=True, timeout=timeout, env=venv_env, cwd=d)
-        if r.returncode != 0 or not (d/'out.json').exists():
-            raise RuntimeError(f"vLLM failed (exit {r.returncode}):\n" + '\n'.join((r.stderr or r.stdout).splitlines()[-25:]))
-        return json.loads((d/'out.json').read_text())
+        for attempt in range(int(check_range('retries', retries, 0)) + 1):
+            r = subprocess.run([str(python or serve_python()), '-m', 'ctp.vllm_kv', str(d/'request.json'), str(d/'out.json')],
+                               capture_output=True, text=True, timeout=timeout, env=venv_env, cwd=d)
+            if r.returncode == 0 and (d/'out.json').exists(): return json.loads((d/'out.json').read_text())
+            if r.returncode >= 0: break                    # an error of its own (a message on stderr): running again would repeat it
+            print(f"vLLM died by signal {-r.returncode} (attempt {attempt + 1}); its log's last lines:\n" + '\n'.join((r.stderr or r.stdout).splitlines()[-5:]), file=sys.stderr)
+        raise RuntimeError(f"vLLM failed (exit {r.returncode}):\n" + '\n'.join((r.stderr or r.stdout).splitlines()[-25:]))
     finally: shutil.rmtree(d, ignore_errors=True)
 
 # %% ../nbs/08b_serve.ipynb #b2d57adc
