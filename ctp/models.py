@@ -18,8 +18,8 @@ from .core import *
 # %% auto #0
 __all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'LEGACY_CONFIG_KEYS', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
            'tokenizer_fingerprint', 'same_tokenizer', 'embedded_model_dir', 'ModelRecord', 'model_record',
-           'attach_record', 'model_name', 'hf_quiet', 'is_causal_lm', 'load_model', 'tiny_tokenizer', 'tiny_model',
-           'tiny_gguf', 'gguf_tokenizer']
+           'attach_record', 'model_name', 'hf_quiet', 'is_causal_lm', 'gguf_note', 'load_model', 'tiny_tokenizer',
+           'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
 
 # %% ../nbs/01_models.ipynb #96f40200
 def plain_after_gguf(model # a model transformers loaded from a GGUF file (dequantized)
@@ -233,6 +233,18 @@ def _checked_tokenizer(name, src, gguf, tokenizer, trust_remote_code):
               f"rebuilt it from the file's SentencePiece vocabulary and scores (ctp.models.gguf_tokenizer)")
         return fixed
 
+# %% ../nbs/01_models.ipynb #64cbfa90
+def gguf_note(path:str|Path # a .gguf file
+             )->str:
+    "What a model loaded from this GGUF file is, for its numbers: e.g. 'dequantized from a Q4_K_M GGUF file' (from `general.file_type`)."
+    import gguf
+    f = gguf.GGUFReader(str(path)).fields.get('general.file_type')
+    if f is None: return 'from a GGUF file (no file type recorded)'
+    t = f.parts[f.data[0]].tolist()[0]
+    try: fmt = gguf.LlamaFileType(t).name.removeprefix('MOSTLY_').removeprefix('ALL_')
+    except ValueError: return f'from a GGUF file (file type {t})'
+    return f'from an {fmt} GGUF file' if fmt in ('F32', 'F16', 'BF16') else f'dequantized from a {fmt} GGUF file'
+
 # %% ../nbs/01_models.ipynb #1167d8c3
 def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local folder or .gguf file
                dtype:str|torch.dtype='auto',     # 'auto' (fp32 on CPU, bf16 on GPU), 'fp32', 'fp16', 'bf16'
@@ -277,6 +289,7 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
     model.eval()
     facts = dict(name=name_or_path if name_or_path in EMBEDDED or not local else Path(name_or_path).name, base=name_or_path)
     if name_or_path in EMBEDDED: facts['note'] = EMBEDDED[name_or_path]['note']
+    elif gguf: facts['note'] = gguf_note(Path(src)/gguf)               # a user's GGUF file: what its weights were
     attach_record(model, **facts)
     return model, tok
 
@@ -287,7 +300,7 @@ Where is Long Beach? Long Beach is a city in California. Where is Tulsa, Oklahom
 Asparagus is a vegetable. The quick brown fox jumps over the lazy dog. 0123456789 ,.;:!?'"()[]-+=/
 """
 
-TINY_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2')
+TINY_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2', 'mistral', 'qwen3', 'gemma2', 'gemma3_text', 'phi3', 'olmo2', 'gpt_neox')   # the families ctp is tested on
 
 def tiny_tokenizer(vocab_size:int=384, # size of the vocabulary, special tokens included
                    add_bos:bool=False  # start every encoded text with the bos token, as Llama's and Gemma's do
@@ -320,24 +333,39 @@ def tiny_model(arch:str='llama',   # one of TINY_ARCHS
                vocab_size:int=384, # tokenizer and embedding size
                max_positions:int=1024, # context length
                seed:int=0,         # seed of the random weights
-               add_bos:bool=False):# a tokenizer that starts every text with bos
+               add_bos:bool=False, # a tokenizer that starts every text with bos
+               window:int=16):     # the sliding window of the families that have one (mistral, phi3: every layer; gemma2/3: every other layer)
     "A small random causal LM of a real architecture and its tokenizer, for tests; returns `(model, tokenizer)`."
     check_choice('tiny architecture', arch, TINY_ARCHS, ModelError)
     tok = tiny_tokenizer(vocab_size, add_bos)
     V = len(tok)
     ids = dict(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    common = dict(vocab_size=V, hidden_size=hidden_size, intermediate_size=2*hidden_size, num_hidden_layers=layers,
+                  num_attention_heads=heads, max_position_embeddings=max_positions, **ids)
+    gqa = dict(num_key_value_heads=max(heads // 2, 1))          # grouped-query attention, as these families ship
+    alternate = ['sliding_attention' if i % 2 == 0 else 'full_attention' for i in range(layers)]
     if arch in ('llama', 'qwen2'):
         cfg_cls = transformers.LlamaConfig if arch == 'llama' else transformers.Qwen2Config
-        cfg = cfg_cls(vocab_size=V, hidden_size=hidden_size, intermediate_size=2*hidden_size, num_hidden_layers=layers,
-                      num_attention_heads=heads, num_key_value_heads=heads, max_position_embeddings=max_positions,
-                      tie_word_embeddings=True, **ids)
+        cfg = cfg_cls(**common, num_key_value_heads=heads, tie_word_embeddings=True)
     elif arch == 'opt':
         cfg = transformers.OPTConfig(vocab_size=V, hidden_size=hidden_size, ffn_dim=2*hidden_size, num_hidden_layers=layers,
                                      num_attention_heads=heads, max_position_embeddings=max_positions,
                                      word_embed_proj_dim=hidden_size, **ids)
-    else:
+    elif arch == 'gpt2':
         cfg = transformers.GPT2Config(vocab_size=V, n_embd=hidden_size, n_layer=layers, n_head=heads,
                                       n_positions=max_positions, **ids)
+    elif arch in ('mistral', 'phi3'):
+        cfg_cls = transformers.MistralConfig if arch == 'mistral' else transformers.Phi3Config
+        cfg = cfg_cls(**common, **gqa, sliding_window=window, tie_word_embeddings=False)
+    elif arch in ('qwen3', 'olmo2'):
+        cfg_cls = transformers.Qwen3Config if arch == 'qwen3' else transformers.Olmo2Config
+        cfg = cfg_cls(**common, **gqa, **(dict(head_dim=hidden_size // heads) if arch == 'qwen3' else {}), tie_word_embeddings=arch == 'qwen3')
+    elif arch in ('gemma2', 'gemma3_text'):
+        cfg_cls = transformers.Gemma2Config if arch == 'gemma2' else transformers.Gemma3TextConfig
+        cfg = cfg_cls(**common, **gqa, head_dim=hidden_size // heads, query_pre_attn_scalar=hidden_size // heads,
+                      sliding_window=window, layer_types=alternate, tie_word_embeddings=True)
+    else:
+        cfg = transformers.GPTNeoXConfig(**common, rotary_pct=0.25, tie_word_embeddings=False)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
@@ -362,6 +390,7 @@ def tiny_gguf(path:str|Path,      # the .gguf file to write
     w.add_head_count(c.num_attention_heads); w.add_head_count_kv(c.num_key_value_heads)
     w.add_rope_dimension_count(c.hidden_size // c.num_attention_heads); w.add_rope_freq_base(c.rope_parameters['rope_theta'])
     w.add_layer_norm_rms_eps(c.rms_norm_eps); w.add_vocab_size(c.vocab_size)
+    w.add_file_type(gguf.LlamaFileType.ALL_F32)
     js = json.loads(tok.backend_tokenizer.to_str())
     vocab = sorted(js['model']['vocab'].items(), key=lambda kv: kv[1])
     merges = [' '.join(p) if isinstance(p, list) else p for p in js['model']['merges']]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 from .core import *
-from .models import model_record
+from .models import model_record, model_name
 from .data import load_corpus, token_blocks
 from .train import TrainConfig, TrainResult
 from .distill import generated_blocks
-from .runtime import check_context
+from .runtime import check_context, prefix_reason
 from .soft_prompt import SoftPrompt, train_prompt
 from .deep import DeepPrompt
 
@@ -73,6 +73,7 @@ def recover(model,                      # the frozen (compressed) causal LM; its
     check_choice('kind', kind, KINDS)
     cfg = config if config is not None else recipe_config()
     check_context(model, cfg.seq_len, cfg.n_tokens)   # before any text is written: a block and the prompt must fit the model
+    if kind == 'deep' and (r := prefix_reason(model)): raise ConfigError(f"a deep prompt cannot run on {model_name(model)!r}: {r}; kind='shallow' runs on any causal LM")
     tr, va = recover_blocks(tokenizer, corpus, cfg, teacher, bos, max_blocks)
     if corpus == SELF and cfg.objective == 'lm': teacher = None      # the teacher wrote the text; the next-token loss needs it no more
     make = DeepPrompt if kind == 'deep' else SoftPrompt

@@ -16,8 +16,8 @@ from .models import model_name
 __all__ = ['TRANSFORMERS_TESTED', 'PREFIX_ATTN', 'FAST_ARCHS', 'PAD_CAUSAL_MIN', 'prompt_embeds', 'is_deep', 'max_context',
            'sliding_window', 'check_context', 'input_embedding', 'prompt_for', 'position_ids_from_mask',
            'forward_with_prompt', 'transformers_tested', 'PrefixCache', 'kv_shape', 'prefix_kv',
-           'register_prefix_attention', 'lm_loss', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'PromptCache',
-           'prompt_kv', 'prompt_length', 'prompt_value']
+           'register_prefix_attention', 'lm_loss', 'cache_reason', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss',
+           'PromptCache', 'prompt_kv', 'prompt_length', 'prompt_value']
 
 # %% ../nbs/02a_runtime.ipynb #56d4a74b
 def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
@@ -103,6 +103,22 @@ def position_ids_from_mask(mask:torch.Tensor # [B, T] attention mask, 1 for real
     "Positions counted over real tokens only: 0 for the first real token of each row (pads get 0)."
     return (mask.long().cumsum(-1) - 1).clamp(min=0)
 
+# %% ../nbs/02a_runtime.ipynb #8fd6c304
+def _right_align(model, input_ids, mask):
+    "For a sliding-window model, left-padded rows turned so their pads come last: `(ids, mask, shift)`, shift None where nothing moved."
+    if sliding_window(model) is None: return input_ids, mask, None
+    lead = (mask.cumsum(-1) == 0).sum(-1)          # each row's leading pads
+    if not lead.any(): return input_ids, mask, None
+    idx = (torch.arange(mask.shape[1], device=mask.device)[None] + lead[:, None]) % mask.shape[1]
+    return input_ids.gather(1, idx), mask.gather(1, idx), lead
+
+def _undo_align(x, shift):
+    "Per-position outputs `[B, T, ...]` (or a tuple of them) of right-aligned rows, put back where the rows' tokens were."
+    if isinstance(x, (tuple, list)): return type(x)(_undo_align(t, shift) for t in x)
+    T = x.shape[1]
+    idx = (torch.arange(T, device=x.device)[None] - shift.to(x.device)[:, None]) % T
+    return x.gather(1, idx.view(*idx.shape, *[1] * (x.dim() - 2)).expand(*idx.shape, *x.shape[2:]))
+
 # %% ../nbs/02a_runtime.ipynb #e6c925e3
 def _check_ids(input_ids, attention_mask=None):
     "input_ids as a [B, T] LongTensor and its mask (ones if None), validated."
@@ -127,6 +143,11 @@ def forward_with_prompt(model,                # a causal LM
                        )->torch.Tensor|tuple:
     "Logits `[B, T, V]` for the input positions only, with the prompt's embeddings prepended (`hidden`: and the hidden states)."
     input_ids, mask = _check_ids(input_ids, attention_mask)
+    input_ids, mask, shift = _right_align(model, input_ids, mask)
+    if shift is not None:                 # a window over padded rows: run them right-aligned, give the outputs back in place
+        out = _undo_align(forward_with_prompt(model, input_ids, mask, prompt, 0, share_prefix, hidden), shift)
+        if not logits_to_keep: return out
+        return (out[0][:, -logits_to_keep:], out[1]) if hidden else out[:, -logits_to_keep:]
     dev = _device(model)
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     B, T = input_ids.shape
@@ -149,7 +170,7 @@ def forward_with_prompt(model,                # a causal LM
     if share_prefix and not hidden and prefix_reason(model) is None:
         full = torch.cat([mask.new_ones(B, P), mask], dim=1)
         h = _prefix_hidden(model.base_model, p, input_ids, full, position_ids_from_mask(full))
-        return model.get_output_embeddings()(h[:, -K:])
+        return _capped(model.get_output_embeddings()(h[:, -K:]), getattr(model.config, 'final_logit_softcapping', None))
     embeds = torch.cat([p[None].expand(B, -1, -1), input_embedding(model)(input_ids)], dim=1)
     mask = torch.cat([mask.new_ones(B, P), mask], dim=1)
     out = model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids_from_mask(mask),
@@ -200,7 +221,7 @@ def prefix_kv(model,  # a causal LM (or its base model)
              )->list[tuple[torch.Tensor, torch.Tensor]]:
     "The per-layer `(keys, values)` `[1, kv_heads, P, head_dim]` that a shallow prompt or a text leaves in the cache (gradients kept)."
     base = getattr(model, 'base_model', model)
-    kv = DynamicCache(config=base.config)
+    kv = DynamicCache()             # full layers only: a sliding-window layer would keep just the window's last keys of a long prefix
     if isinstance(prompt, torch.Tensor) and not prompt.is_floating_point():
         ids = prompt.reshape(-1).long()[None].to(_device(model))
         if not ids.shape[1]: raise ConfigError("prefix_kv needs a text of at least one token, got none")
@@ -221,7 +242,8 @@ def _prefix_causal_sdpa(module, query, key, value, attention_mask, dropout=0.0, 
     "SDPA of T text queries over S = P + T keys (prefix first, no padding): queries padded in front, a square causal kernel."
     from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
     T, S = query.shape[2], key.shape[2]
-    if S <= T or dropout or kwargs.get('position_bias') is not None:
+    windowed = kwargs.get('sliding_window') or getattr(module, 'sliding_window', None) or kwargs.get('softcap')
+    if S <= T or dropout or kwargs.get('position_bias') is not None or windowed:   # the mask (a window) or a soft cap matters: transformers' own SDPA
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs)
     g = getattr(module, 'num_key_value_groups', 1)
     key, value = repeat_kv(key, g), repeat_kv(value, g)
@@ -290,21 +312,26 @@ def lm_loss(model,                  # a causal LM
     return nll, int(keep.sum())
 
 # %% ../nbs/02a_runtime.ipynb #1a947a4e
-FAST_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2')
+FAST_ARCHS = ('llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'phi3', 'olmo2', 'gpt_neox', 'opt', 'gpt2')  # tested in every chapter (`TINY_ARCHS`)
+
+def cache_reason(config # a model's config (read without its weights, e.g. by AutoConfig)
+                )->str|None:
+    "Why ctp cannot put a prompt's keys and values in this model's cache, from its config alone (None: it can); checked before any model loads."
+    mt = getattr(config, 'model_type', None)
+    if mt not in FAST_ARCHS: return f"model type {mt!r} is not one whose cache ctp is tested on ({', '.join(FAST_ARCHS)})"
+    if getattr(config, 'is_encoder_decoder', False): return "the model is an encoder-decoder"
+    if not transformers_tested(): return f"the shared prefix was written for transformers {TRANSFORMERS_TESTED}"
+    return None
 
 def prefix_reason(model # a causal LM
                  )->str|None:
     "Why a prompt's keys/values cannot be computed once and shared across a batch for this model (None: they can)."
-    mt = getattr(model.config, 'model_type', None)
-    if mt not in FAST_ARCHS: return f"model type {mt!r} is not one the fast path is tested on ({', '.join(FAST_ARCHS)})"
-    c = model.config
-    if getattr(c, 'sliding_window', None) and getattr(c, 'use_sliding_window', True):
-        return f"sliding-window attention (window {c.sliding_window}) keeps only part of the prompt's keys in the cache"
+    r = cache_reason(model.config)
+    if r is not None: return r
     from transformers import PreTrainedModel
     b = getattr(model, 'base_model', model)
     if b is model or not isinstance(b, PreTrainedModel):   # e.g. a PEFT wrapper, whose base model returns logits
         return "the model has no separate base model returning hidden states"
-    if not transformers_tested(): return f"the shared prefix was written for transformers {TRANSFORMERS_TESTED}"
     return None
 
 # %% ../nbs/02a_runtime.ipynb #beec671c
@@ -337,14 +364,20 @@ def _prefix_hidden(base, p, input_ids, full, pos, checkpoint:bool=False, padded_
         return base(input_ids=input_ids, attention_mask=full, position_ids=pos[:, P:], past_key_values=kv, use_cache=True).last_hidden_state
 
 # %% ../nbs/02a_runtime.ipynb #81138cfd
+def _capped(z:torch.Tensor, cap:float|None)->torch.Tensor:
+    "Logits soft-capped as Gemma 2's head does (`final_logit_softcapping`): `cap * tanh(z / cap)`; unchanged without a cap."
+    return z if not cap else torch.tanh(z / cap) * cap
+
 class _FusedNLL(torch.autograd.Function):
-    "Summed cross-entropy of `h @ W.T + b` against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
+    "Summed cross-entropy of `h @ W.T + b` (soft-capped with `cap`) against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
     @staticmethod
-    def forward(ctx, h, W, b, y, chunk):
+    def forward(ctx, h, W, b, y, chunk, cap=None):
         acc = torch.promote_types(h.dtype, torch.float32)            # fp32 at least, as the plain path's .float()
         tot = torch.zeros((), dtype=acc, device=h.device)
         g = torch.empty_like(h) if h.requires_grad else None
-        buf = torch.empty(min(chunk, h.shape[0]), W.shape[0], dtype=acc, device=h.device)  # one buffer for every chunk
+        n = min(chunk, h.shape[0])
+        buf = torch.empty(n, W.shape[0], dtype=acc, device=h.device)  # one buffer for every chunk
+        slope = torch.empty_like(buf) if cap and g is not None else None   # d capped / d logit = 1 - tanh^2, per chunk
         for i in range(0, h.shape[0], chunk):
             hi, yi = h[i:i+chunk], y[i:i+chunk]
             z = buf[:len(yi)]                                         # this chunk's logits [n, V]
@@ -352,6 +385,10 @@ class _FusedNLL(torch.autograd.Function):
                 torch.mm(hi, W.T, out=z)
                 if b is not None: z.add_(b)
             else: z.copy_(F.linear(hi, W, b))                         # bf16/fp16 logits, upcast as the plain path does
+            if cap:
+                z.div_(cap).tanh_()
+                if slope is not None: torch.mul(z, z, out=slope[:len(yi)]).neg_().add_(1)
+                z.mul_(cap)
             m = z.amax(-1, keepdim=True)
             zy = z.gather(-1, yi[:, None])
             s = z.sub_(m).exp_().sum(-1, keepdim=True)                # z is now exp(z - max), in place
@@ -359,6 +396,7 @@ class _FusedNLL(torch.autograd.Function):
             if g is not None:
                 z.div_(s)                                             # softmax
                 z[torch.arange(len(yi), device=z.device), yi] -= 1    # minus onehot(y)
+                if slope is not None: z.mul_(slope[:len(yi)])         # through the cap
                 if W.dtype == acc and g.dtype == acc: torch.mm(z, W, out=g[i:i+chunk])
                 else: g[i:i+chunk] = z.to(W.dtype) @ W
         ctx.save_for_backward(g)
@@ -366,7 +404,7 @@ class _FusedNLL(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         g, = ctx.saved_tensors
-        return g * grad_out.to(g.dtype), None, None, None, None
+        return g * grad_out.to(g.dtype), None, None, None, None, None
 
 # %% ../nbs/02a_runtime.ipynb #e9b0cefe
 def fast_lm_loss(model,                  # a causal LM (weights frozen when training)
@@ -381,6 +419,7 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
     if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
     input_ids, mask = _check_ids(input_ids, attention_mask)
+    input_ids, mask, _ = _right_align(model, input_ids, mask)   # (the summed loss does not depend on where a row's pads are)
     if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
     chunk = int(check_range('chunk', chunk, 0))
     dev = _device(model)
@@ -401,8 +440,9 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
             h = base(inputs_embeds=e, attention_mask=full, position_ids=pos, use_cache=False).last_hidden_state[:, P:]
     keep = (mask[:, :-1] * mask[:, 1:]).bool()
     h, y, head = h[:, :-1][keep], input_ids[:, 1:][keep], model.get_output_embeddings()
-    if chunk == 0: nll = F.cross_entropy(head(h).float(), y, reduction='sum')
-    else: nll = _FusedNLL.apply(h, head.weight, head.bias, y, chunk)
+    cap = getattr(model.config, 'final_logit_softcapping', None)
+    if chunk == 0: nll = F.cross_entropy(_capped(head(h).float(), cap), y, reduction='sum')
+    else: nll = _FusedNLL.apply(h, head.weight, head.bias, y, chunk, cap)
     return nll, int(keep.sum())
 
 # %% ../nbs/02a_runtime.ipynb #550bb65d
@@ -448,10 +488,18 @@ class PromptCache:
         if attention_mask.shape != input_ids.shape: raise ConfigError(f"attention_mask shape {tuple(attention_mask.shape)} does not match input_ids {tuple(input_ids.shape)}")
         if (attention_mask[:, -1] == 0).any(): raise ConfigError("requests must be left-padded for generation (the last position of a row is padding)")
         B, T = input_ids.shape
+        pad = gen_kwargs.get('pad_token_id', self.model.generation_config.pad_token_id)
+        pad = 0 if pad is None else (pad[0] if isinstance(pad, list) else pad)
+        lead = (attention_mask.cumsum(-1) == 0).sum(-1)          # each request's padding
+        if sliding_window(self.model) is not None and len(lead.unique()) > 1:   # a window counts pads: requests of one length at a time
+            out = [None] * B
+            for l in lead.unique().tolist():
+                rows = (lead == l).nonzero()[:, 0]
+                for r, o in zip(rows.tolist(), self.generate_ids(input_ids[rows, l:], attention_mask[rows, l:], **gen_kwargs)): out[r] = o
+            n = max(len(o) for o in out)
+            return torch.stack([F.pad(o, (0, n - len(o)), value=pad) for o in out])
         dev = _device(self.model)
         kv = self.kv_for(B)
-        pad = self.model.generation_config.pad_token_id
-        pad = 0 if pad is None else (pad[0] if isinstance(pad, list) else pad)
         ids = torch.cat([torch.full((B, self.n_tokens), pad, dtype=torch.long), input_ids.long().cpu()], 1).to(dev)
         mask = torch.cat([torch.ones(B, self.n_tokens, dtype=torch.long), attention_mask.long().cpu()], 1).to(dev)
         gen_kwargs.setdefault('do_sample', False)
