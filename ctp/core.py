@@ -92,8 +92,13 @@ DTYPES = {'fp32': torch.float32, 'float32': torch.float32, 'fp16': torch.float16
 
 def get_device(device:str|torch.device|None='auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps' or a torch.device
               )->torch.device:
-    "The torch device to use; 'auto' (or None) picks CUDA, then MPS, then the CPU."
+    "The torch device to use; 'auto' (or None) picks CUDA (under torchrun the process's `LOCAL_RANK`), then MPS, then the CPU."
     if isinstance(device, torch.device): return device
+    rank = os.environ.get('LOCAL_RANK')                    # under torchrun: each process its own GPU
+    if device in (None, 'auto', 'cuda') and rank is not None and torch.cuda.is_available():
+        if int(rank) >= torch.cuda.device_count():
+            raise ConfigError(f"LOCAL_RANK={rank} (torchrun) but this machine has {torch.cuda.device_count()} CUDA device(s): start one process per GPU")
+        return torch.device('cuda', int(rank))
     if device in (None, 'auto'):
         if torch.cuda.is_available(): return torch.device('cuda')
         if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')

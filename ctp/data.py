@@ -228,7 +228,7 @@ def uses_bos(tokenizer,          # a Hugging Face tokenizer
         ids = tokenizer('a').input_ids
         return b is not None and len(ids) > 0 and ids[0] == b and tokenizer('a', add_special_tokens=False).input_ids[:1] != [b]
     if not isinstance(bos, bool): raise DataError(f"bos must be True, False or None (follow the tokenizer), got {bos!r}")
-    if bos and tokenizer.bos_token_id is None: raise DataError("bos=True, but the tokenizer has no bos token; set tokenizer.bos_token")
+    if bos and tokenizer.bos_token_id is None: raise DataError("bos=True (--bos yes), but the tokenizer has no bos token: use bos=None (--bos auto: as the tokenizer does) or bos=False (--bos no)")
     return bos
 
 # %% ../nbs/02_data.ipynb #844da97b

@@ -142,6 +142,7 @@ def teacher_cache(model,                # the teacher: the dense model the stude
                   tokenizer=None,       # the run's tokenizer (recorded as a fingerprint and checked on use)
                   batch_size:int=4,     # pieces per forward pass
                   lazy:bool=False,      # compute each piece when a training step first needs it (one at a time), not all now
+                  max_bytes:int|None=None, # refuse a cache larger than this (None: half the memory available now)
                  )->TeacherCache:
     "The teacher's next-token distributions for every position of the training pieces, computed once."
     rows = _pieces(blocks, seq_len)
@@ -149,6 +150,14 @@ def teacher_cache(model,                # the teacher: the dense model the stude
     batch_size = int(check_range('batch_size', batch_size, 1))
     V = _vocab(model)
     k = 0 if k >= V else k
+    need = rows.shape[0] * (rows.shape[1] - 1) * (4 * (k or V) + (8 * k + 4 if k else 0))   # fp32 log-probs (+ int32 ids, the rest)
+    if max_bytes is None:
+        import psutil
+        max_bytes = psutil.virtual_memory().available // 2
+    if need > max_bytes:
+        raise ConfigError(f"the teacher cache would hold {need / 2**30:.1f} GiB ({rows.shape[0]} pieces x {rows.shape[1] - 1} positions x "
+                          f"{'the full vocabulary of ' + str(V) if not k else f'top {k}'}), over the {max_bytes / 2**30:.1f} GiB allowed; "
+                          f"keep fewer log-probabilities (kd_topk=64), train on fewer blocks, or run the teacher live")
     meta = dict(model=model_record(model).base or model_name(model), model_fingerprint=weights_fingerprint(model),
                 tokenizer=tokenizer_fingerprint(tokenizer) if tokenizer is not None else '',
                 data=fingerprint(rows.numpy().tobytes()), seq_len=int(rows.shape[1]), k=k, vocab_size=V)

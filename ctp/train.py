@@ -250,6 +250,7 @@ def init_distributed(backend:str|None=None # None: gloo, plus nccl for CUDA tens
                     )->tuple[int, int]:
     "Join the process group that torchrun or accelerate describes in the environment (if any); return `(rank, world)`."
     if dist.is_available() and not dist.is_initialized() and int(os.environ.get('WORLD_SIZE', '1')) > 1:
+        if torch.cuda.is_available() and 'LOCAL_RANK' in os.environ: torch.cuda.set_device(get_device('cuda'))   # NCCL's device: this rank's own
         dist.init_process_group(backend or ('cpu:gloo,cuda:nccl' if torch.cuda.is_available() else 'gloo'))
     return dist_info()
 

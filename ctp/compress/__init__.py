@@ -22,7 +22,7 @@ __all__ = ['magnitude_prune', 'compress', 'get_compressed', 'PRUNE_METHODS', 'QU
            'llmc_quiet', 'run_llmcompressor', 'remove_offload', 'save_packed', 'drop_decompress_hook', 'BNB_TESTED',
            'pin_bnb_cpu_path', 'to_bnb', 'save_bnb', 'PackedLinear', 'to_packed', 'CALIB_N', 'stored_size_bytes',
            'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
-           'compressed_dir', 'cache_holds']
+           'compressed_dir', 'cache_holds', 'cache_lock']
 
 # %% ../../nbs/04_compress.ipynb #c4000004
 _all_ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'Level', 'model_level',
@@ -31,7 +31,7 @@ _all_ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_
           'remove_offload', 'save_packed', 'drop_decompress_hook', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb',
           'PackedLinear', 'to_packed', 'CALIB_N',
           'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
-          'compressed_dir', 'cache_holds']
+          'compressed_dir', 'cache_holds', 'cache_lock']
 
 # %% ../../nbs/04_compress.ipynb #07262e8e
 @torch.no_grad()
@@ -121,38 +121,42 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
                    seed:int=0,               # seed of the calibration blocks
                    corpus:str='wiki',        # corpus of the calibration blocks (train split)
                    device:str='auto',        # device to load the model on
+                   dtype:str='auto',         # the dtype it is compressed in and cached by ('auto': fp32 on a CPU, bf16 on a GPU)
                    progress:bool=True,       # progress bar while compressing
                    packed:bool=False         # hold llm-compressor's integer layers packed (see `load_compressed`)
                   ):
     "The model compressed to `level`, from the cache or compressed and cached now; returns `(model, tokenizer)`."
     level = Level.parse(level)
     if level.is_dense:
-        with hf_quiet(): model, tok = load_model(name, device=device)
+        with hf_quiet(): model, tok = load_model(name, device=device, dtype=dtype)
         attach_record(model, level='dense')
         return model, tok
     ident = model_identity(name)
-    d = compressed_dir(name, level, calib_n, calib_len, seed, corpus)
+    dt = get_dtype(dtype, device)
+    d = compressed_dir(name, level, calib_n, calib_len, seed, corpus, dt)
     if cache_holds(d, ident): return load_compressed(d, device, packed=packed)
-    cal = dict(corpus=corpus, n=calib_n, seq_len=calib_len, seed=seed) if level.needs_calibration else None
-    info = dict(identity=ident, calibration=cal, device=str(get_device(device)), torch_threads=torch.get_num_threads())
-    pruned = compressed_dir(name, Level(level.sparsity, level.nm, prune=level.prune), calib_n, calib_len, seed, corpus)
-    if level.fmt and level.sparsity and cache_holds(pruned, ident):
-        # bitsandbytes after pruning: the pruning step is exactly the cached pruned level's, so start from it
-        model, tok = load_compressed(pruned, device)
-        t0 = time.time()
-        model = to_bnb(model, level.fmt)
-        attach_record(model, level=str(level))
-        info.update(seconds=round(compression_info(pruned)['seconds'] + time.time() - t0, 1), pruned_from=pruned.name)
-    else:
-        with hf_quiet(): model, tok = load_model(name, device=device)
-        t0 = time.time()
-        calib = None
-        if level.needs_calibration:
-            from ctp.data import calibration_set
-            calib = calibration_set(tok, corpus, n=calib_n, seq_len=calib_len, seed=seed)
-        model = compress(model, level, calib, progress=progress, seed=seed)
-        info['seconds'] = round(time.time() - t0, 1)
-    attach_record(model, calibration=cal)
-    save_compressed(model, d, tok, info=info)
-    if packed: return load_compressed(d, device, packed=True)     # the saved folder, its layers packed
-    return model, tok
+    with cache_lock(d):                  # one process compresses (torchrun's ranks, two commands at once); one that waited finds it filled
+        if cache_holds(d, ident): return load_compressed(d, device, packed=packed)
+        cal = dict(corpus=corpus, n=calib_n, seq_len=calib_len, seed=seed) if level.needs_calibration else None
+        info = dict(identity=ident, calibration=cal, device=str(get_device(device)), torch_threads=torch.get_num_threads(), dtype=str(dt).removeprefix('torch.'))
+        pruned = compressed_dir(name, Level(level.sparsity, level.nm, prune=level.prune), calib_n, calib_len, seed, corpus, dt)
+        if level.fmt and level.sparsity and cache_holds(pruned, ident):
+            # bitsandbytes after pruning: the pruning step is exactly the cached pruned level's, so start from it
+            model, tok = load_compressed(pruned, device)
+            t0 = time.time()
+            model = to_bnb(model, level.fmt)
+            attach_record(model, level=str(level))
+            info.update(seconds=round(compression_info(pruned)['seconds'] + time.time() - t0, 1), pruned_from=pruned.name)
+        else:
+            with hf_quiet(): model, tok = load_model(name, device=device, dtype=dt)
+            t0 = time.time()
+            calib = None
+            if level.needs_calibration:
+                from ctp.data import calibration_set
+                calib = calibration_set(tok, corpus, n=calib_n, seq_len=calib_len, seed=seed)
+            model = compress(model, level, calib, progress=progress, seed=seed)
+            info['seconds'] = round(time.time() - t0, 1)
+        attach_record(model, calibration=cal)
+        save_compressed(model, d, tok, info=info)
+        if packed: return load_compressed(d, device, packed=True)     # the saved folder, its layers packed
+        return model, tok

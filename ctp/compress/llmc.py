@@ -4,7 +4,7 @@
 
 # %% ../../nbs/04c_compress_llmc.ipynb #c4c00002
 from __future__ import annotations
-import contextlib, copy, importlib.metadata, io, logging, re
+import contextlib, copy, importlib.metadata, io, logging, re, sys
 from pathlib import Path
 import torch
 from torch import nn
@@ -110,15 +110,20 @@ def _one_thread(f):
     return g
 
 @contextlib.contextmanager
-def _patched_llmcompressor(keep_zeros:bool=False):
-    "Within the block, llm-compressor's GPTQ keeps exact zeros at zero (if asked) and its per-layer loops use one thread."
+def _patched_llmcompressor(keep_zeros:bool=False, device:torch.device|None=None):
+    "Within the block, llm-compressor's GPTQ keeps exact zeros at zero (if asked), its per-layer loops use one thread, and its pipelines run on `device`."
     import llmcompressor.modifiers.gptq.base as gptq
     import llmcompressor.modifiers.pruning.sparsegpt.base as sgpt
     import llmcompressor.modifiers.pruning.wanda.base as wanda
+    import llmcompressor.pipelines.sequential.pipeline as seq
+    import llmcompressor.pipelines.data_free.pipeline as free
     saved = [(gptq, 'quantize_weight'), (sgpt, 'sparsify_weight'), (wanda, 'sparsify_weight')]
     saved = [(mod, name, getattr(mod, name)) for mod, name in saved]
     for mod, name, f in saved: setattr(mod, name, _one_thread(f))
     if keep_zeros: gptq.quantize_weight = _one_thread(_masked_quantize_weight)
+    if device is not None:      # its pipelines onload each layer to cuda:{global rank} whatever the model is on: the model's device instead
+        for mod in (seq, free):
+            saved.append((mod, 'get_main_device', mod.get_main_device)); mod.get_main_device = lambda: torch.device(device)
     try: yield
     finally:
         for mod, name, f in saved: setattr(mod, name, f)
@@ -140,7 +145,9 @@ class _NoProcessor:
 def _layer_progress(desc:str, on:bool, file=None):
     "One tqdm bar over the layers of llm-compressor's sequential pipeline, in place of its own bars."
     import llmcompressor.pipelines.sequential.pipeline as seq
-    bar = tqdm(desc=desc, total=None, leave=False, disable=None if on else True, unit='layer', file=file)
+    out = file or sys.stderr
+    tty = hasattr(out, 'isatty') and out.isatty()
+    bar = tqdm(desc=desc, total=None, leave=not tty, disable=not on, unit='layer', file=out, mininterval=0.1 if tty else 60)   # a log file too: a line a minute
     orig = seq.tqdm
     def _track(iterable, total=None, desc='', **kw):
         if m := re.match(r'\((\d+)/(\d+)\): (\w+)', desc or ''):
@@ -164,7 +171,7 @@ def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, ke
     if calibration is not None:
         kw['dataset'] = torch.utils.data.DataLoader(
             [{'input_ids': b[None].to(dev), 'attention_mask': torch.ones_like(b)[None].to(dev)} for b in calibration], batch_size=None)
-    with _layer_progress(desc, progress, bar_file), _patched_llmcompressor(keep_zeros):
+    with _layer_progress(desc, progress, bar_file), _patched_llmcompressor(keep_zeros, dev):
         _InMemory(model=model, recipe=recipe, processor=_NoProcessor(), **kw)()
     from llmcompressor.core import active_session
     active_session().reset()     # drop the session's references to the model (memory), keep the model

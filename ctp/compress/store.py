@@ -19,7 +19,7 @@ from .packed import to_packed
 
 # %% auto #0
 __all__ = ['CALIB_N', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed',
-           'model_identity', 'compressed_dir', 'cache_holds']
+           'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock']
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e00006
 def stored_size_bytes(path:str|Path # a model folder
@@ -174,20 +174,23 @@ def model_identity(name:str=DEFAULT_MODEL # embedded name, hub id, local folder 
 # %% ../../nbs/04e_compress_store.ipynb #d78fb2cf
 CALIB_N = 16   # calibration blocks (of 512 tokens) unless asked otherwise: get_compressed and every ctp command
 
-def _cache_dir(ident:dict, level:Level, calib_n:int, calib_len:int, seed:int, corpus:str)->Path:
+def _cache_dir(ident:dict, level:Level, calib_n:int, calib_len:int, seed:int, corpus:str, dtype:torch.dtype=torch.float32)->Path:
     base = ident['name'].replace('/', '--') + (f"-{ident['fingerprint'][:12]}" if 'fingerprint' in ident else '')
     tag = f'{base}-{level}' + (f'-{corpus}{calib_n}x{calib_len}-seed{seed}' if level.needs_calibration else '')
-    return ctp_home('compressed') / tag
+    if dtype != torch.float32: tag += '-' + {torch.bfloat16: 'bf16', torch.float16: 'fp16'}.get(dtype, str(dtype).removeprefix('torch.'))
+    return ctp_home('compressed') / tag         # fp32 (a CPU's) adds nothing: the names of older caches
 
 def compressed_dir(name:str=DEFAULT_MODEL,     # embedded name, hub id, local folder or .gguf file of the dense model
                    level:str|Level='w4s50',    # the compression level
                    calib_n:int=CALIB_N,        # calibration blocks
                    calib_len:int=512,          # tokens per calibration block
                    seed:int=0,                 # seed of the calibration blocks
-                   corpus:str='wiki'           # corpus of the calibration blocks
+                   corpus:str='wiki',          # corpus of the calibration blocks
+                   dtype:str|torch.dtype='auto', # the dtype compression runs in ('auto': fp32 on a CPU, bf16 on a GPU)
+                   device:str='auto'           # the device it runs on (for 'auto')
                   )->Path:
-    "The cache folder of a compressed model: named by the model's identity, the level and (if it uses one) the calibration set."
-    return _cache_dir(model_identity(name), Level.parse(level), calib_n, calib_len, seed, corpus)
+    "The cache folder of a compressed model: named by the model's identity, the level, (if it uses one) the calibration set, and the dtype unless fp32."
+    return _cache_dir(model_identity(name), Level.parse(level), calib_n, calib_len, seed, corpus, get_dtype(dtype, device))
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e0000e
 def _who(ident:dict|None)->str:
@@ -205,3 +208,15 @@ def cache_holds(d:Path,     # a cache folder (from `compressed_dir`)
         raise CompressionError(f"cache folder {str(d)!r} holds a compressed model of {_who(have)}, but the model asked for is "
                                f"{_who(ident)}; delete that folder and run again (it is compressed anew)")
     return True
+
+# %% ../../nbs/04e_compress_store.ipynb #a61177f5
+@contextlib.contextmanager
+def cache_lock(d:Path # a cache folder (from `compressed_dir`)
+              ):
+    "Within: this process alone may fill the cache folder `d` (an exclusive lock on `.d.lock` beside it; others wait)."
+    import fcntl
+    d = Path(d); d.parent.mkdir(parents=True, exist_ok=True)
+    with open(d.parent/f'.{d.name}.lock', 'w') as f:       # hidden, beside the folder
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield d
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
