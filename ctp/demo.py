@@ -11,10 +11,10 @@ import ipywidgets as W
 from .core import *
 from .models import DEFAULT_MODEL, model_record
 from .data import PAPER_QUESTIONS, load_corpus, token_blocks
-from .runtime import prompt_embeds
+from .runtime import prompt_embeds, is_deep, prompt_length
 from .evaluate import generate, perplexity
 from .compress import Level, compressed_dir, get_compressed
-from .soft_prompt import load_prompt
+from .deep import load_any_prompt
 from .hard_prompts import PAPER_PROMPT
 
 # %% auto #0
@@ -96,7 +96,7 @@ class Demo:
                  level:str='w4s50',       # the level chosen at first
                  name:str=DEFAULT_MODEL,  # the dense model, for the default loader
                  prompt_dir=None,         # folder searched for soft prompt files; None: `ctp_home('prompts')`
-                 prompt_loader=load_prompt, # (path, model, tokenizer) -> [P, H] tensor or a module returning one
+                 prompt_loader=load_any_prompt, # (path, model, tokenizer) -> a prompt of either kind ([P, H] tensor, a module returning one, a deep prompt)
                  seq_len:int=512,         # tokens per held-out block
                  max_blocks:int=4,        # held-out blocks scored
                  max_new_tokens:int=48):  # longest answer, in tokens
@@ -134,7 +134,9 @@ class Demo:
         path = Path(self.prompt_file.value.strip()).expanduser()
         if not self.prompt_file.value.strip(): raise PromptFileError("no prompt file chosen; type a path or pick one of the files found")
         if not path.is_file(): raise PromptFileError(f"no prompt file at {str(path)!r}")
-        p = prompt_embeds(self.prompt_loader(path, model, tok)).detach()
+        p = self.prompt_loader(path, model, tok)
+        if is_deep(p): return p, ('file', str(path), path.stat().st_mtime_ns)   # keys and values: checked against the model's cache on load
+        p = prompt_embeds(p).detach()
         H = model.get_input_embeddings().weight.shape[1]
         if p.shape[1] != H: raise PromptFileError(f"prompt {str(path)!r} has hidden size {p.shape[1]}, but the model's input width is {H}")
         return p, ('file', str(path), path.stat().st_mtime_ns)
@@ -166,7 +168,7 @@ class Demo:
             blocks = self._blocks(dtok)
             d = self._result('dense', dm, dtok, None, 'none', q, blocks)
             c = self._result(self.level.value, m, tok, p, key, q, blocks)
-            self.last = dict(level=self.level.value, prompt=self.prompt.value, prompt_tokens=0 if p is None else p.shape[0],
+            self.last = dict(level=self.level.value, prompt=self.prompt.value, prompt_tokens=prompt_length(p),
                              question=q, dense_answer=d['answer'], answer=c['answer'], dense_ppl=d['ppl'], ppl=c['ppl'],
                              blocks=tuple(blocks.shape), dense_note=model_record(dm).note,
                              seconds=round(time.time() - t0, 1), error=None)
