@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #e896708c
 from __future__ import annotations
-import argparse, inspect, json, os, re, shutil, sys, time
+import argparse, inspect, json, os, re, sys, time
 from pathlib import Path
 from fastcore.script import anno_parser
 from .core import *
@@ -225,7 +225,7 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
               calib_n:int=None,         # calibration blocks of 512 tokens of wiki train (None: ctp.compress.CALIB_N)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
-    from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir
+    from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir, copy_compressed
     lvl, calib_n = Level.parse(level), _calib_n(calib_n)
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
     if out and Path(out).exists() and not Path(out).is_dir():
@@ -234,7 +234,7 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
     cached = (src/'ctp.json').is_file()
     m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)   # compressed once, into the cache; reused from there
     rep, dest = compression_report(m), src
-    if out: dest = Path(shutil.copytree(src, out, dirs_exist_ok=True))   # --out: a copy of the cache's folder, ctp.json and all
+    if out: dest = copy_compressed(src, out)                            # --out: a copy of the cache's folder, ctp.json and all
     print(f"{'from the cache' if cached else 'compressed into the cache'}: {src}")
     print(rep.table(layers=False))
     info = compression_info(dest)

@@ -106,9 +106,8 @@ def position_ids_from_mask(mask:torch.Tensor # [B, T] attention mask, 1 for real
 # %% ../nbs/02a_runtime.ipynb #8fd6c304
 def _right_align(model, input_ids, mask):
     "For a sliding-window model, left-padded rows turned so their pads come last: `(ids, mask, shift)`, shift None where nothing moved."
-    if sliding_window(model) is None: return input_ids, mask, None
     lead = (mask.cumsum(-1) == 0).sum(-1)          # each row's leading pads
-    if not lead.any(): return input_ids, mask, None
+    if sliding_window(model) is None or not lead.any(): return input_ids, mask, None
     idx = (torch.arange(mask.shape[1], device=mask.device)[None] + lead[:, None]) % mask.shape[1]
     return input_ids.gather(1, idx), mask.gather(1, idx), lead
 
@@ -143,11 +142,7 @@ def forward_with_prompt(model,                # a causal LM
                        )->torch.Tensor|tuple:
     "Logits `[B, T, V]` for the input positions only, with the prompt's embeddings prepended (`hidden`: and the hidden states)."
     input_ids, mask = _check_ids(input_ids, attention_mask)
-    input_ids, mask, shift = _right_align(model, input_ids, mask)
-    if shift is not None:                 # a window over padded rows: run them right-aligned, give the outputs back in place
-        out = _undo_align(forward_with_prompt(model, input_ids, mask, prompt, 0, share_prefix, hidden), shift)
-        if not logits_to_keep: return out
-        return (out[0][:, -logits_to_keep:], out[1]) if hidden else out[:, -logits_to_keep:]
+    if sliding_window(model) is not None and not mask[:, 0].all(): return _windowed(model, input_ids, mask, prompt, logits_to_keep, share_prefix, hidden)
     dev = _device(model)
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     B, T = input_ids.shape
@@ -176,6 +171,13 @@ def forward_with_prompt(model,                # a causal LM
     out = model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids_from_mask(mask),
                 use_cache=False, logits_to_keep=K, output_hidden_states=hidden)
     return (out.logits[:, -K:], tuple(h[:, P:] for h in out.hidden_states)) if hidden else out.logits[:, -K:]
+
+def _windowed(model, input_ids, mask, prompt, logits_to_keep, share_prefix, hidden):
+    "`forward_with_prompt` of a sliding-window model over left-padded rows: run right-aligned, the outputs put back in place."
+    ids, m, shift = _right_align(model, input_ids, mask)
+    out = _undo_align(forward_with_prompt(model, ids, m, prompt, 0, share_prefix, hidden), shift)
+    K = -(logits_to_keep or input_ids.shape[1])
+    return (out[0][:, K:], out[1]) if hidden else out[:, K:]
 
 # %% ../nbs/02a_runtime.ipynb #1abb8a91
 TRANSFORMERS_TESTED = '5.17.0'  # the transformers version the shared prefix, the padded kernel and recomputation were written for
@@ -319,20 +321,16 @@ def cache_reason(config # a model's config (read without its weights, e.g. by Au
     "Why ctp cannot put a prompt's keys and values in this model's cache, from its config alone (None: it can); checked before any model loads."
     mt = getattr(config, 'model_type', None)
     if mt not in FAST_ARCHS: return f"model type {mt!r} is not one whose cache ctp is tested on ({', '.join(FAST_ARCHS)})"
-    if getattr(config, 'is_encoder_decoder', False): return "the model is an encoder-decoder"
     if not transformers_tested(): return f"the shared prefix was written for transformers {TRANSFORMERS_TESTED}"
     return None
 
 def prefix_reason(model # a causal LM
                  )->str|None:
     "Why a prompt's keys/values cannot be computed once and shared across a batch for this model (None: they can)."
-    r = cache_reason(model.config)
-    if r is not None: return r
     from transformers import PreTrainedModel
     b = getattr(model, 'base_model', model)
-    if b is model or not isinstance(b, PreTrainedModel):   # e.g. a PEFT wrapper, whose base model returns logits
-        return "the model has no separate base model returning hidden states"
-    return None
+    if b is model or not isinstance(b, PreTrainedModel): return "the model has no separate base model returning hidden states"   # e.g. a PEFT wrapper
+    return cache_reason(model.config)
 
 # %% ../nbs/02a_runtime.ipynb #beec671c
 def fast_path_reason(model # a causal LM
@@ -368,6 +366,12 @@ def _capped(z:torch.Tensor, cap:float|None)->torch.Tensor:
     "Logits soft-capped as Gemma 2's head does (`final_logit_softcapping`): `cap * tanh(z / cap)`; unchanged without a cap."
     return z if not cap else torch.tanh(z / cap) * cap
 
+def _cap_(z:torch.Tensor, cap:float, slope:torch.Tensor|None):
+    "Soft-cap logits `z` in place; `slope` (if given) gets d capped / d z = 1 - tanh^2, for the gradient."
+    z.div_(cap).tanh_()
+    if slope is not None: torch.mul(z, z, out=slope).neg_().add_(1)
+    z.mul_(cap)
+
 class _FusedNLL(torch.autograd.Function):
     "Summed cross-entropy of `h @ W.T + b` (soft-capped with `cap`) against `y`, in chunks; the gradient w.r.t. `h` is made in the forward pass."
     @staticmethod
@@ -385,10 +389,7 @@ class _FusedNLL(torch.autograd.Function):
                 torch.mm(hi, W.T, out=z)
                 if b is not None: z.add_(b)
             else: z.copy_(F.linear(hi, W, b))                         # bf16/fp16 logits, upcast as the plain path does
-            if cap:
-                z.div_(cap).tanh_()
-                if slope is not None: torch.mul(z, z, out=slope[:len(yi)]).neg_().add_(1)
-                z.mul_(cap)
+            if cap: _cap_(z, cap, None if slope is None else slope[:len(yi)])
             m = z.amax(-1, keepdim=True)
             zy = z.gather(-1, yi[:, None])
             s = z.sub_(m).exp_().sum(-1, keepdim=True)                # z is now exp(z - max), in place
@@ -419,7 +420,7 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
     if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
     input_ids, mask = _check_ids(input_ids, attention_mask)
-    input_ids, mask, _ = _right_align(model, input_ids, mask)   # (the summed loss does not depend on where a row's pads are)
+    if sliding_window(model) is not None: input_ids, mask, _ = _right_align(model, input_ids, mask)   # (the summed loss does not depend on where a row's pads are)
     if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
     chunk = int(check_range('chunk', chunk, 0))
     dev = _device(model)

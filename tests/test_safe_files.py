@@ -85,6 +85,8 @@ SHUTIL = {'copy', 'copy2', 'copyfile', 'move', 'copytree'}
 NOT_ATOMIC_OK = {
     ('compress/bnb.py', 'to_bnb'): 'a throwaway TemporaryDirectory, read back at once',
     ('compress/store.py', 'save_compressed'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',
+    ('compress/store.py', 'copy_compressed'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',
+    ('compress/store.py', 'cache_lock'): 'an empty lock file for flock: it holds nothing to be half-written',
     ('compress/bnb.py', 'save_bnb'): "save_compressed's bitsandbytes save, into its mkdtemp folder (renamed whole with os.replace)",
     ('compress/llmc.py', 'save_packed'): "save_compressed's compressed-tensors save, into its mkdtemp folder (renamed whole with os.replace)",
     ('models.py', 'embedded_model_dir'): 'into a mkdtemp folder beside the target, renamed whole with os.replace',

@@ -121,9 +121,8 @@ def _patched_llmcompressor(keep_zeros:bool=False, device:torch.device|None=None)
     saved = [(mod, name, getattr(mod, name)) for mod, name in saved]
     for mod, name, f in saved: setattr(mod, name, _one_thread(f))
     if keep_zeros: gptq.quantize_weight = _one_thread(_masked_quantize_weight)
-    if device is not None:      # its pipelines onload each layer to cuda:{global rank} whatever the model is on: the model's device instead
-        for mod in (seq, free):
-            saved.append((mod, 'get_main_device', mod.get_main_device)); mod.get_main_device = lambda: torch.device(device)
+    for mod in ((seq, free) if device is not None else ()):   # its pipelines onload each layer to cuda:{global rank}: the model's device instead
+        saved.append((mod, 'get_main_device', mod.get_main_device)); mod.get_main_device = lambda: torch.device(device)
     try: yield
     finally:
         for mod, name, f in saved: setattr(mod, name, f)
@@ -145,9 +144,8 @@ class _NoProcessor:
 def _layer_progress(desc:str, on:bool, file=None):
     "One tqdm bar over the layers of llm-compressor's sequential pipeline, in place of its own bars."
     import llmcompressor.pipelines.sequential.pipeline as seq
-    out = file or sys.stderr
-    tty = hasattr(out, 'isatty') and out.isatty()
-    bar = tqdm(desc=desc, total=None, leave=not tty, disable=not on, unit='layer', file=out, mininterval=0.1 if tty else 60)   # a log file too: a line a minute
+    tty = getattr(file or sys.stderr, 'isatty', lambda: False)()
+    bar = tqdm(desc=desc, total=None, leave=not tty, disable=not on, unit='layer', file=file or sys.stderr, mininterval=0.1 if tty else 60)   # a log file too: a line a minute
     orig = seq.tqdm
     def _track(iterable, total=None, desc='', **kw):
         if m := re.match(r'\((\d+)/(\d+)\): (\w+)', desc or ''):

@@ -19,7 +19,7 @@ from .packed import to_packed
 
 # %% auto #0
 __all__ = ['CALIB_N', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed',
-           'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock']
+           'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock', 'copy_compressed']
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e00006
 def stored_size_bytes(path:str|Path # a model folder
@@ -220,3 +220,23 @@ def cache_lock(d:Path # a cache folder (from `compressed_dir`)
         fcntl.flock(f, fcntl.LOCK_EX)
         try: yield d
         finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+# %% ../../nbs/04e_compress_store.ipynb #e882777f
+def copy_compressed(src:str|Path,  # a folder written by `save_compressed` (e.g. a cache folder)
+                    path:str|Path  # the folder to write (replaced if it exists)
+                   )->Path:
+    "Copy a compressed model's folder to `path`, whole or not at all (into a temporary folder beside it, then renamed)."
+    src, path = Path(src), Path(path).expanduser()
+    if not (src/'ctp.json').is_file(): raise CompressionError(f"{str(src)!r} holds no compressed model (no ctp.json)")
+    if path.exists() and not path.is_dir(): raise CompressionError(f"{str(path)!r} is a file; a folder is needed")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
+    try:
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
+        mask = os.umask(0); os.umask(mask)
+        for f in [tmp, *tmp.rglob('*')]: os.chmod(f, (0o777 if f.is_dir() else 0o666) & ~mask)   # usual permissions, not mkdtemp's 0700
+        if path.exists(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp)
+    return path
