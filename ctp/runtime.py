@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 from .core import *
-from .models import model_name
+from .models import model_name, TINY_ARCHS
 
 # %% auto #0
 __all__ = ['TRANSFORMERS_TESTED', 'PREFIX_ATTN', 'FAST_ARCHS', 'PAD_CAUSAL_MIN', 'prompt_embeds', 'is_deep', 'max_context',
@@ -104,10 +104,10 @@ def position_ids_from_mask(mask:torch.Tensor # [B, T] attention mask, 1 for real
     return (mask.long().cumsum(-1) - 1).clamp(min=0)
 
 # %% ../nbs/02a_runtime.ipynb #8fd6c304
-def _right_align(model, input_ids, mask):
-    "For a sliding-window model, left-padded rows turned so their pads come last: `(ids, mask, shift)`, shift None where nothing moved."
+def _right_align(input_ids, mask):
+    "Left-padded rows turned so their pads come last (for a sliding-window model; callers check): `(ids, mask, shift)`, shift None where nothing moved."
     lead = (mask.cumsum(-1) == 0).sum(-1)          # each row's leading pads
-    if sliding_window(model) is None or not lead.any(): return input_ids, mask, None
+    if not lead.any(): return input_ids, mask, None
     idx = (torch.arange(mask.shape[1], device=mask.device)[None] + lead[:, None]) % mask.shape[1]
     return input_ids.gather(1, idx), mask.gather(1, idx), lead
 
@@ -174,7 +174,7 @@ def forward_with_prompt(model,                # a causal LM
 
 def _windowed(model, input_ids, mask, prompt, logits_to_keep, share_prefix, hidden):
     "`forward_with_prompt` of a sliding-window model over left-padded rows: run right-aligned, the outputs put back in place."
-    ids, m, shift = _right_align(model, input_ids, mask)
+    ids, m, shift = _right_align(input_ids, mask)
     out = _undo_align(forward_with_prompt(model, ids, m, prompt, 0, share_prefix, hidden), shift)
     K = -(logits_to_keep or input_ids.shape[1])
     return (out[0][:, K:], out[1]) if hidden else out[:, K:]
@@ -314,7 +314,7 @@ def lm_loss(model,                  # a causal LM
     return nll, int(keep.sum())
 
 # %% ../nbs/02a_runtime.ipynb #1a947a4e
-FAST_ARCHS = ('llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text', 'phi3', 'olmo2', 'gpt_neox', 'opt', 'gpt2')  # tested in every chapter (`TINY_ARCHS`)
+FAST_ARCHS = TINY_ARCHS   # the families whose cache ctp fills: those every architecture test runs on (`ctp.models.TINY_ARCHS`)
 
 def cache_reason(config # a model's config (read without its weights, e.g. by AutoConfig)
                 )->str|None:
@@ -420,7 +420,7 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     "`lm_loss`'s `(sum_nll, n_tokens)` with less work: prompt keys/values shared, head only on targets, chunked loss."
     if fast_path_reason(model) is not None: return lm_loss(model, input_ids, attention_mask, prompt, checkpoint=checkpoint)
     input_ids, mask = _check_ids(input_ids, attention_mask)
-    if sliding_window(model) is not None: input_ids, mask, _ = _right_align(model, input_ids, mask)   # (the summed loss does not depend on where a row's pads are)
+    if sliding_window(model) is not None: input_ids, mask, _ = _right_align(input_ids, mask)   # (the summed loss does not depend on where a row's pads are)
     if input_ids.shape[1] < 2: raise ConfigError(f"lm_loss needs sequences of at least 2 tokens, got {input_ids.shape[1]}")
     chunk = int(check_range('chunk', chunk, 0))
     dev = _device(model)
