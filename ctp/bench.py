@@ -13,12 +13,13 @@ from tqdm.auto import tqdm
 from .core import *
 from .models import attach_record, model_record
 from .runtime import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask, PromptCache
+from .plan import LLAMA_SHAPES   # the shapes of the random-weight models (the memory plan's table)
 
 # %% auto #0
-__all__ = ['LLAMA_SHAPES', 'VARIANTS', 'TARGET_NAMES', 'MEMORY_METHODS', 'GPU_DEFAULTS', 'time_alternating', 'round_range',
-           'median', 'matmul_rate', 'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants',
-           'bench_training', 'bench_serving', 'step_memories', 'training_memories', 'weight_memory',
-           'compression_times', 'run_bench', 'targets', 'bench_table', 'plot_bench', 'write_bench', 'gpu_bench']
+__all__ = ['VARIANTS', 'TARGET_NAMES', 'MEMORY_METHODS', 'GPU_DEFAULTS', 'time_alternating', 'round_range', 'median',
+           'matmul_rate', 'count_flops', 'bench_model', 'peft_prompt_model', 'train_variants', 'bench_training',
+           'bench_serving', 'step_memories', 'training_memories', 'weight_memory', 'compression_times', 'run_bench',
+           'targets', 'bench_table', 'plot_bench', 'write_bench', 'gpu_bench']
 
 # %% ../nbs/10_bench.ipynb #1d132a7f
 def _sync(device):
@@ -87,15 +88,6 @@ def count_flops(fn # a callable taking no arguments (e.g. one training step)
     return int(fc.get_total_flops())
 
 # %% ../nbs/10_bench.ipynb #cbe32cfb
-LLAMA_SHAPES = {
-    'llama-7b-shape': dict(hidden_size=4096, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
-                           intermediate_size=11008, vocab_size=32000),
-    'llama3-8b-shape': dict(hidden_size=4096, num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=8,
-                            intermediate_size=14336, vocab_size=128256),
-    'llama-tiny-shape': dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
-                             intermediate_size=172, vocab_size=32000),
-}
-
 def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (random weights) or anything `load_model` takes
                 device:str='cpu',        # device to put it on
                 dtype:str='auto'):       # 'auto' (bf16 on a GPU, else fp32), 'fp32', 'bf16', ...

@@ -11,8 +11,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BOS_CHOICES', 'INIT_WORDS', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_',
-           'docs', 'train', 'demo', 'serve', 'transfer', 'reproduce', 'ReproduceRun', 'recipe', 'precision_words',
-           'headline', 'bench']
+           'docs', 'train', 'demo', 'serve', 'plan', 'transfer', 'reproduce', 'ReproduceRun', 'recipe',
+           'precision_words', 'headline', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -101,26 +101,6 @@ def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, 
     return m.to(dt), tok             # calibrated as compression does; run in the dtype asked (the 4-bit words stay integers)
 
 # %% ../nbs/09_cli.ipynb #6580bc97
-def _model_config(model:str):
-    "The model's config read without its weights (AutoConfig), or None where that is not cheap."
-    import warnings
-    from transformers import AutoConfig
-    from ctp.models import EMBEDDED
-    p, gguf = Path(model).expanduser(), None
-    if model in EMBEDDED:
-        src = ctp_home()/'models'/model                 # converted on first use; not converted: no cheap config
-        if not (src/'config.json').is_file(): return None
-    elif p.is_file(): src, gguf = p.parent, p.name
-    elif p.is_dir():
-        ggufs = sorted(p.glob('*.gguf'))
-        src, gguf = p, (ggufs[0].name if not (p/'config.json').exists() and len(ggufs) == 1 else None)
-    else: src = model                                      # a hub id: its cached config, if any
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return AutoConfig.from_pretrained(str(src), gguf_file=gguf)
-    except Exception: return None                          # not readable now: the model's load says why
-
 def _config_width(cfg)->int|None:
     "The input-embedding width a config states (OPT's projection width where it has one)."
     c = cfg.get_text_config() if hasattr(cfg, 'get_text_config') else cfg
@@ -130,15 +110,17 @@ def _config_width(cfg)->int|None:
 def _check_kind(kind:str, model:str, cfg=None):
     "Refuse a deep prompt for a model whose cache ctp cannot fill, read from its config before any model loads."
     from ctp.runtime import cache_reason
+    from ctp.models import model_config
     if kind != 'deep': return
-    cfg = cfg if cfg is not None else _model_config(model)        # None: not readable without the weights; the load says why
+    cfg = cfg if cfg is not None else model_config(model)        # None: not readable without the weights; the load says why
     if cfg is not None and (r := cache_reason(cfg)): raise ConfigError(f"a deep prompt cannot run on {str(model)!r}: {r}; --kind shallow (input embeddings) runs on any causal LM")
 
 def _check_prompts(files:list, model:str)->list[dict]:
     "The metadata of each prompt file (either kind), refusing (before any model loads) a missing or foreign file or one of another width."
     from ctp.deep import read_any_metadata
+    from ctp.models import model_config
     mds = [read_any_metadata(f) for f in files]
-    cfg = _model_config(model) if files else None
+    cfg = model_config(model) if files else None
     H = _config_width(cfg) if cfg is not None else None
     for f, md in zip(files, mds):
         if md.get('kind') == 'deep': _check_kind('deep', model, cfg)
@@ -275,6 +257,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           init:str='corpus',        # initialisation: corpus (the training text's first tokens), vocab, sample, random
           kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
           objective:str='kd',       # 'kd' (distillation from the dense model), 'lm' (next-token loss) or 'mix' (both, half each)
+          kd_topk:int=0,            # teacher probabilities kept per position: 0, the full vocabulary (the teacher runs each step); k > 0, its top k computed before training, then the teacher is let go
           eval_every:int=50,        # steps between validation perplexities
           seed:int=0,               # seed of the data order and of the initialisation
           recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory, ~1/3 more time)
@@ -288,7 +271,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.deep import save_any_prompt
     from ctp.train import dist_info
     from ctp.models import load_model, model_record
-    from ctp.recover import recover, needs_teacher, KINDS, SELF
+    from ctp.recover import recover, KINDS, SELF
     from ctp.train import OBJECTIVES
     Level.parse(level); check_choice('corpus', corpus, (*CORPORA, SELF), DataError)   # fail before loading anything
     check_choice('kind', kind, KINDS); _check_kind(kind, model); check_choice('objective', objective, OBJECTIVES); get_dtype(dtype)
@@ -299,9 +282,10 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
     cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
-                        batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective)
+                        batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective, kd_topk=kd_topk)
     m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)   # the prompt's parameters stay fp32; its rows are cast to the model's dtype
-    teacher = load_model(model_record(m).base or model, dtype=dtype, device=device)[0] if needs_teacher(corpus, cfg) else None   # the dense model writes or teaches
+    base = model_record(m).base or model
+    teacher = lambda: load_model(base, dtype=dtype, device=device)[0]   # loaded by recover if the dense model writes or teaches; let go when it can be
     res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), teacher=teacher, bos=b, level=level)
     if dist_info()[0] != 0: return res      # under torchrun every process holds the same prompt; rank 0 writes it
     save_any_prompt(res.prompt, out)
@@ -314,8 +298,13 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
 def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
     "The prompt's TrainConfig as `ctp train` and `ctp reproduce` build it: the measured recipe (`ctp.recover.recipe_config`) with their options."
     from ctp.recover import recipe_config
-    return recipe_config(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
-
+    cfg = recipe_config(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
+    world = int(os.environ.get('WORLD_SIZE', '1'))            # under torchrun: the processes share each batch
+    if cfg.batch_size < world:
+        print(f"{world} processes: one block each, so batch_size {world} (not {cfg.batch_size})", file=sys.stderr)
+        cfg.batch_size = world
+    if cfg.batch_size % world: raise ConfigError(f"batch_size={cfg.batch_size} must be a multiple of the {world} processes, which share each batch")
+    return cfg
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command
@@ -371,6 +360,31 @@ def serve(folder:str,              # the model folder to serve (a `ctp compress`
     print(f"ctp's own numbers at this precision: ctp eval --model {folder}" + (f" --prompt {prompt}" if prompt else '') + f" --dtype {dtype}")
     if dry_run: return cmd
     os.execve(cmd[0], cmd, {**os.environ, **env})
+
+# %% ../nbs/09_cli.ipynb #2f31af76
+@command
+def plan(model:str='llama3-8b-shape', # a model folder, GGUF file, hub id in the cache, embedded name, or a key of ctp.plan.LLAMA_SHAPES
+         level:str='w4s50',        # compression level
+         dtype:str='bf16',         # what the model runs in: 'bf16' (a GPU's), 'fp16', 'fp32'
+         kind:str='deep',          # the prompt: 'deep' or 'shallow'
+         objective:str='kd',       # 'kd', 'lm' or 'mix'
+         kd_topk:int=0,            # teacher probabilities kept per position (0: the full vocabulary, the teacher runs each step)
+         n_tokens:int=100,         # prompt positions
+         batch_size:int=1,         # blocks per training step
+         seq_len:int=256,          # tokens per training block
+         recompute:bool=False,     # recompute activations in the backward pass
+         eval_seq_len:int=512,     # tokens per perplexity block
+         cards:str='24,40,80'):    # card sizes (GB) to check against
+    "Peak memory of each stage of the main job for a model at a level, from its config alone (nothing loaded or allocated)."
+    from ctp.plan import plan as plan_, plan_table
+    from ctp.recover import recipe_config
+    sizes = [float(c) for c in _csv(cards) if re.fullmatch(r'\d+(\.\d+)?', c)]
+    if not sizes or len(sizes) != len(_csv(cards)): raise ConfigError(f"--cards takes card sizes in GB, e.g. 24,40,80; got {cards!r}")
+    cfg = recipe_config(n_tokens=n_tokens, batch_size=batch_size, seq_len=seq_len, objective=objective, kd_topk=kd_topk, recompute=recompute)
+    rows = plan_(model, level, dtype, kind=kind, config=cfg, eval_len=eval_seq_len)
+    print(f"{model} at {level}, {dtype}; GiB (2^30 bytes); fits: the peak is at most 90% of the card")
+    print(plan_table(rows, tuple(sizes)))
+    return rows
 
 # %% ../nbs/09_cli.ipynb #5cde11b3
 @command
@@ -432,6 +446,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
               init:str='corpus',        # the prompt's start: corpus (a training text's own embeddings or keys/values), vocab, sample, random
               objective:str='kd',       # 'kd' (distillation from the dense model, the full vocabulary), 'lm' (next-token loss) or 'mix' (both, half each)
+              kd_topk:int=0,            # teacher probabilities kept per position: 0, the full vocabulary (the teacher runs each step); k > 0, its top k computed before training, then the teacher is let go
               n_tokens:int=100,         # prompt length: soft tokens (shallow) or key/value positions (deep)
               batch_size:int=1,         # training blocks per step
               seq_len:int=256,          # tokens per training block
@@ -469,7 +484,7 @@ def _settings(a:dict):
     check_choice('objective', a['objective'], OBJECTIVES); get_dtype(a['dtype'])
     steps = a['steps']
     cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
-                        batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'])
+                        batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'], kd_topk=a['kd_topk'])
     config = dict(model=a['model'], level=lvl, kind=a['kind'], corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
                   eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
                   **({} if a['bos'] == 'auto' else dict(bos=a['bos'])),          # a run from before --bos resumes as 'auto'
@@ -662,9 +677,8 @@ def _train_on(run, model, level:str, name:str, folder:str, dense=None)->dict:
     "Train the run's prompt on `model` (checkpointed in the run's `folder`; kd/mix or corpus 'self': the dense model teaches or writes); save it as NAME.safetensors."
     from ctp.deep import save_any_prompt
     from ctp.models import load_model
-    from ctp.recover import recover, needs_teacher
-    teacher = None
-    if needs_teacher(run.args['corpus'], run.cfg): teacher = dense if dense is not None else load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]
+    from ctp.recover import recover
+    teacher = dense if dense is not None else lambda: load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]   # recover loads it if needed, lets it go when it can
     res = recover(model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/folder,
                   teacher=teacher, bos=run.suite['bos'], level=level)
     save_any_prompt(res.prompt, run.out/f'{name}.safetensors')

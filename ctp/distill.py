@@ -96,6 +96,7 @@ class TeacherCache:
             self.logp[j] = lp[0]
             if self.ids is not None: self.ids[j], self.rest[j] = ids[0], rest[0]
             self.done[j] = True
+        if bool(self.done.all()): self.teacher = None      # every piece computed: the cache no longer keeps the teacher alive
 
     def check(self, model=None,      # the student (or the teacher): its dense model must be the cache's teacher
               tokenizer=None,        # the tokenizer of the run

@@ -18,8 +18,8 @@ from .core import *
 # %% auto #0
 __all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'LEGACY_CONFIG_KEYS', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
            'tokenizer_fingerprint', 'same_tokenizer', 'embedded_model_dir', 'ModelRecord', 'model_record',
-           'attach_record', 'model_name', 'hf_quiet', 'is_causal_lm', 'gguf_note', 'load_model', 'tiny_tokenizer',
-           'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
+           'attach_record', 'model_name', 'hf_quiet', 'is_causal_lm', 'gguf_note', 'load_model', 'model_config',
+           'tiny_tokenizer', 'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
 
 # %% ../nbs/01_models.ipynb #96f40200
 def plain_after_gguf(model # a model transformers loaded from a GGUF file (dequantized)
@@ -292,6 +292,27 @@ def load_model(name_or_path:str=DEFAULT_MODEL, # embedded name, hub id, local fo
     elif gguf: facts['note'] = gguf_note(Path(src)/gguf)               # a user's GGUF file: what its weights were
     attach_record(model, **facts)
     return model, tok
+
+# %% ../nbs/01_models.ipynb #d9429e24
+def model_config(model:str|Path # embedded name, hub id, model folder or GGUF file
+                ):
+    "The model's config read without its weights (AutoConfig), or None where that is not cheap (a hub model not in the cache)."
+    p, gguf = Path(model).expanduser(), None
+    if str(model) in EMBEDDED:
+        src = ctp_home()/'models'/str(model)            # converted on first use
+        if not (src/'config.json').is_file():            # not yet: its GGUF file's header
+            try: src, gguf = _package_dir(EMBEDDED[str(model)]['package']), EMBEDDED[str(model)]['gguf']
+            except ModelError: return None
+    elif p.is_file(): src, gguf = p.parent, p.name
+    elif p.is_dir():
+        ggufs = sorted(p.glob('*.gguf'))
+        src, gguf = p, (ggufs[0].name if not (p/'config.json').exists() and len(ggufs) == 1 else None)
+    else: src = str(model)                                 # a hub id: its cached config, if any
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return AutoConfig.from_pretrained(str(src), gguf_file=gguf)
+    except Exception: return None                          # not readable now: the model's load says why
 
 # %% ../nbs/01_models.ipynb #e49a9dc6
 _TINY_TEXT = """The soft prompt is a short matrix of input embeddings learned on a frozen compressed model.

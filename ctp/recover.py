@@ -10,7 +10,7 @@ from .core import *
 from .models import model_record, model_name
 from .data import load_corpus, token_blocks
 from .train import TrainConfig, TrainResult
-from .distill import generated_blocks
+from .distill import generated_blocks, teacher_cache
 from .runtime import check_context, prefix_reason
 from .soft_prompt import SoftPrompt, train_prompt
 from .deep import DeepPrompt
@@ -64,7 +64,7 @@ def recover(model,                      # the frozen (compressed) causal LM; its
             kind:str='deep',            # 'deep' (keys and values at every layer, measured best) or 'shallow' (input embeddings, the paper's)
             config:TrainConfig|None=None, # the settings; None: `recipe_config()`
             checkpoint_dir:str|Path|None=None, # folder for checkpoints; a run found there is resumed
-            teacher=None,               # the dense model the compressed one came from: it writes the text ('self') and teaches ('kd'/'mix')
+            teacher=None,               # the dense model the compressed one came from: it writes the text ('self') and teaches ('kd'/'mix'); or a function loading it, let go before training when kd_topk > 0
             bos:bool|None=None,         # blocks led by bos; None: as the tokenizer does (`ctp.data.uses_bos`)
             max_blocks:int|None=None,   # train on at most this many blocks (None: the whole split; 'self': SELF_BLOCKS)
             level=None,                 # the level recorded in the prompt; None: the model's record
@@ -74,9 +74,10 @@ def recover(model,                      # the frozen (compressed) causal LM; its
     cfg = config if config is not None else recipe_config()
     check_context(model, cfg.seq_len, cfg.n_tokens)   # before any text is written: a block and the prompt must fit the model
     if kind == 'deep' and (r := prefix_reason(model)): raise ConfigError(f"a deep prompt cannot run on {model_name(model)!r}: {r}; kind='shallow' runs on any causal LM")
+    if (load := callable(teacher) and not isinstance(teacher, torch.nn.Module)): teacher = teacher() if needs_teacher(corpus, cfg) else None
     tr, va = recover_blocks(tokenizer, corpus, cfg, teacher, bos, max_blocks)
     if corpus == SELF and cfg.objective == 'lm': teacher = None      # the teacher wrote the text; the next-token loss needs it no more
-    make = DeepPrompt if kind == 'deep' else SoftPrompt
-    start = make.init_from(model, tokenizer, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
+    elif load and teacher is not None and cfg.kd_topk and not cfg.hidden_weight: teacher = teacher_cache(teacher, tr, cfg.seq_len, cfg.kd_topk, tokenizer, batch_size=1)   # all now, one piece at a time as lazily: the teacher let go
+    start = (DeepPrompt if kind == 'deep' else SoftPrompt).init_from(model, tokenizer, cfg.n_tokens, how=cfg.init, seed=cfg.seed, blocks=tr)
     return train_prompt(model, tr, va, cfg, prompt=start, checkpoint_dir=checkpoint_dir, tokenizer=tokenizer, teacher=teacher,
                         level=model_record(model).level if level is None else level, data='self/generated' if corpus == SELF else f'{corpus}/train')

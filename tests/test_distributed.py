@@ -72,14 +72,16 @@ def test_two_processes_give_the_one_process_prompt(setup):
     assert sorted(p.name for p in (d/'ckpt2').iterdir()) == sorted(p.name for p in (d/'ckpt1').iterdir())
 
 def test_ctp_train_under_torchrun(setup, tmp_path):
-    "The command line under torchrun: both processes train, rank 0 alone writes the prompt and prints."
+    "The command line under torchrun with the default batch of one block: one block per process; rank 0 alone writes the prompt and prints."
     d, env = setup
     r = subprocess.run([BIN/'torchrun', '--standalone', '--nproc_per_node', '2', BIN/'ctp', 'train', '--model', d/'tiny',
-                        '--level', 'dense', '--steps', '4', '--n_tokens', '4', '--batch_size', '2', '--seq_len', '32',
+                        '--level', 'dense', '--steps', '4', '--n_tokens', '4', '--seq_len', '32',
                         '--eval_every', '2', '--kind', 'shallow', '--init', 'vocab', '--lr', '0.01', '--out', tmp_path/'p.safetensors'], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.count('wrote') == 1, r.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ['p.ckpt', 'p.json', 'p.safetensors']
-    assert json.loads((tmp_path/'p.json').read_text())['best_step'] in (0, 2, 4)
+    assert r.stderr.count('2 processes: one block each, so batch_size 2 (not 1)') == 2, r.stderr[-3000:]   # said by each process
+    rec = json.loads((tmp_path/'p.json').read_text())
+    assert rec['best_step'] in (0, 2, 4) and rec['config']['batch_size'] == 2
     assert load_file(str(tmp_path/'p.safetensors'))['prompt'].shape == (4, 64)

@@ -16,7 +16,7 @@ from .report import target_linears
 
 # %% auto #0
 __all__ = ['LLMC_TESTED', 'CT_TESTED', 'check_llmc', 'llmc_quiet', 'remove_offload', 'run_llmcompressor', 'save_packed',
-           'drop_decompress_hook']
+           'drop_decompress_hook', 'ct_ranges_cleared']
 
 # %% ../../nbs/04c_compress_llmc.ipynb #c4c00006
 LLMC_TESTED = '0.14.0.1'  # the llm-compressor version whose internals this adapter was written for
@@ -254,3 +254,14 @@ def drop_decompress_hook(model:nn.Module # a model transformers loaded from a co
     if h is not None:
         h.remove(); del model.ct_decompress_hook
     return model
+
+# %% ../../nbs/04c_compress_llmc.ipynb #a3819821
+@contextlib.contextmanager
+def ct_ranges_cleared():
+    "Within the block, compressed-tensors' memo of quantization ranges starts empty, and is emptied again on leaving it."
+    check_llmc()
+    from compressed_tensors.quantization.utils import helpers   # 0.19.0 memoizes `_calculate_range` with functools.lru_cache
+    memo = helpers._calculate_range
+    memo.cache_clear()
+    try: yield
+    finally: memo.cache_clear()
