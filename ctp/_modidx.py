@@ -207,6 +207,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                                     'ctp.compress.store.copy_compressed': ('compress_store.html#copy_compressed', 'ctp/compress/store.py'),
                                     'ctp.compress.store.embeddings_16bit': ( 'compress_store.html#embeddings_16bit',
                                                                              'ctp/compress/store.py'),
+                                    'ctp.compress.store.is_compressed': ('compress_store.html#is_compressed', 'ctp/compress/store.py'),
                                     'ctp.compress.store.load_compressed': ('compress_store.html#load_compressed', 'ctp/compress/store.py'),
                                     'ctp.compress.store.model_identity': ('compress_store.html#model_identity', 'ctp/compress/store.py'),
                                     'ctp.compress.store.save_compressed': ('compress_store.html#save_compressed', 'ctp/compress/store.py'),

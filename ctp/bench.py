@@ -507,10 +507,10 @@ def weight_memory(shape:str='llama3-8b-shape', # a key of LLAMA_SHAPES
 def compression_times(model:str='smollm2-135m' # the model name the compressed folders were made from
                      )->list[dict]:
     "Recorded wall time of each cached compression level of `model` (from each folder's ctp.json; nothing is re-run)."
-    from ctp.compress import compression_info
+    from ctp.compress import compression_info, is_compressed
     rows = []
     for d in sorted(ctp_home('compressed').glob('*')):
-        if not (d/'ctp.json').is_file(): continue
+        if not is_compressed(d): continue
         i = compression_info(d)
         if i.get('name') != model: continue
         cal = i.get('calibration') or {}

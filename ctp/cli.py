@@ -86,11 +86,11 @@ def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, 
                unpacked:bool=False,      # hold llm-compressor's integer layers as float weights (default: packed, `ctp.compress.PackedLinear`)
                dtype:str='auto'):        # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
     "Load `model` at `level` (from the compression cache when possible); returns `(model, tokenizer)`."
-    from ctp.compress import Level, get_compressed, load_compressed, model_level
+    from ctp.compress import Level, get_compressed, load_compressed, model_level, is_compressed
     from ctp.models import load_model
     lvl, dt = Level.parse(level), get_dtype(dtype, device)
     p = Path(model).expanduser()
-    if p.is_dir() and (p/'ctp.json').exists():
+    if is_compressed(p):
         m, tok = load_compressed(p, device=device, packed=not unpacked)
         have = model_level(m)
         if str(lvl) not in ('dense', str(have)):
@@ -207,13 +207,13 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
               calib_n:int=None,         # calibration blocks of 512 tokens of wiki train (None: ctp.compress.CALIB_N)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
-    from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir, copy_compressed
+    from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir, copy_compressed, is_compressed
     lvl, calib_n = Level.parse(level), _calib_n(calib_n)
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"output folder {out!r} is a file; a folder is needed")
     src = compressed_dir(model, lvl, calib_n=calib_n, device=device)
-    cached = (src/'ctp.json').is_file()
+    cached = is_compressed(src)
     m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)   # compressed once, into the cache; reused from there
     rep, dest = compression_report(m), src
     if out: dest = copy_compressed(src, out)                            # --out: a copy of the cache's folder, ctp.json and all
@@ -657,10 +657,10 @@ def _dense(run)->dict:
 
 def _compress(run)->str|None:
     "Open the compressed model: from its folder, from the cache, or compressed now (and cached); returns where it came from."
-    from ctp.compress import compressed_dir
+    from ctp.compress import compressed_dir, is_compressed
     model, calib_n = run.args['model'], run.config['calib_n']
-    where = ('its folder' if (Path(model).expanduser()/'ctp.json').is_file() else
-             'the cache' if (compressed_dir(model, run.level, calib_n, seed=run.config['seed'], device=run.args['device'])/'ctp.json').is_file() else None)
+    where = ('its folder' if is_compressed(model) else
+             'the cache' if is_compressed(compressed_dir(model, run.level, calib_n, seed=run.config['seed'], device=run.args['device'])) else None)
     t0 = time.time()
     print(f'[compress] {run.level}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
     run.model, run.tok = open_model(model, run.level, calib_n=calib_n, seed=run.config['seed'], device=run.args['device'], progress=True,

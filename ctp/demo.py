@@ -13,7 +13,7 @@ from .models import DEFAULT_MODEL, model_record
 from .data import PAPER_QUESTIONS, load_corpus, token_blocks
 from .runtime import prompt_embeds, is_deep, prompt_length
 from .evaluate import generate, perplexity
-from .compress import Level, compressed_dir, get_compressed
+from .compress import Level, compressed_dir, get_compressed, is_compressed
 from .deep import load_any_prompt
 from .hard_prompts import PAPER_PROMPT
 
@@ -43,7 +43,7 @@ def level_options(name:str=DEFAULT_MODEL, # the dense model (embedded name, hub 
     out = []
     for l in levels:
         lv = Level.parse(l)
-        cached = lv.is_dense or (compressed_dir(name, lv)/'ctp.json').is_file()
+        cached = lv.is_dense or is_compressed(compressed_dir(name, lv))
         out.append((str(lv) if cached else f'{lv} (compress on first use)', str(lv)))
     return out
 

@@ -19,7 +19,7 @@ from .models import load_model
 from .data import olmo_rows, olmo_docs, uses_bos, load_task
 from .runtime import prompt_value, prompt_length, is_deep, prefix_reason, forward_with_prompt, max_context, input_embedding, prompt_for, PromptCache
 from .evaluate import loglikelihood
-from .compress import get_compressed, load_compressed
+from .compress import get_compressed, load_compressed, is_compressed
 from .deep import load_any_prompt
 
 # %% auto #0
@@ -47,7 +47,7 @@ class PromptedLM(LM):
             dev, p = device or 'auto', Path(str(pretrained)).expanduser()
             if str(dev).startswith('cuda') and not torch.cuda.is_available():   # lm-eval's command line asks for cuda:0 unless told
                 warnings.warn(f"device {dev!r} asked for, but no CUDA device is available: loading on the default device instead"); dev = 'auto'
-            if p.is_dir() and (p/'ctp.json').is_file(): model, tok = load_compressed(p, device=dev, packed=packed)
+            if is_compressed(p): model, tok = load_compressed(p, device=dev, packed=packed)
             elif str(level) not in ('dense', 'None', ''): model, tok = get_compressed(str(pretrained), level, device=dev, packed=packed)
             else: model, tok = load_model(str(pretrained), dtype=dtype, device=dev)
             model = model.to(get_dtype(dtype, dev))      # a compressed model is calibrated and stored as it is; it runs in the dtype asked

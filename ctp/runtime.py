@@ -199,7 +199,7 @@ class _PrefixLayer(DynamicLayer):
         self.keys, self.values = keys, values
         self.dtype, self.device, self.is_initialized = keys.dtype, keys.device, True
     def update(self, key_states, value_states, *args, **kwargs):
-        return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
+        return torch.cat([self.keys.to(key_states.device), key_states], dim=-2), torch.cat([self.values.to(value_states.device), value_states], dim=-2)   # a layer on another device: the prefix follows
 
 class PrefixCache(Cache):
     "A read-only cache: a prefix's keys and values shared (not copied) by `batch` rows; the text's are used, never stored."

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 from .core import ConfigError, DataError, check_range, get_dtype, atomic_write, ctp_home, fingerprint
 from .models import load_model
-from .compress import load_compressed
+from .compress import load_compressed, is_compressed
 from .evaluate import encode_pair
 from .runtime import is_deep, prompt_embeds, forward_with_prompt, PromptCache, input_embedding
 from .deep import DeepPrompt, save_deep_prompt, load_deep_prompt, load_any_prompt, read_any_metadata
@@ -67,7 +67,7 @@ def connector_prompt(folder:str|Path,  # the model folder served (a `ctp compres
     out = ctp_home('served-prompts')/f"{p.stem}-{fingerprint([str(p.resolve()), p.stat().st_mtime_ns, str(Path(folder).resolve())])[:16]}.safetensors"
     if not out.exists():
         f = Path(folder).expanduser()
-        m, tok = load_compressed(f) if (f/'ctp.json').exists() else load_model(str(f))
+        m, tok = load_compressed(f) if is_compressed(f) else load_model(str(f))
         served_prompt(m, load_any_prompt(p, m, tok), out)
     return out, load_deep_prompt(out).n_tokens
 

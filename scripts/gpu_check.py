@@ -2,9 +2,9 @@
 time and peak memory recorded beside `ctp plan`'s for the same settings.
 
 Random weights, because a GPU machine may reach no hub: the numbers it gives are times and memory, not recovery.
-Run `python scripts/gpu_check.py --out gpu_check.json` on a machine with a GPU (`--device cpu --shape llama-tiny-shape`
-tries the same code on a CPU in seconds; tests/test_gpu_check.py does that). Not collected by the tests as a GPU test:
-nothing in `make test` needs a GPU."""
+On a GPU machine set up with `make setup` (the CUDA lock): `.venv/bin/python scripts/gpu_check.py --out gpu_check.json`.
+`--device cpu --shape llama-tiny-shape` runs the same code on a CPU in seconds, which is what tests/test_gpu_check.py
+does: nothing in `make test` needs a GPU."""
 import argparse, json, os, sys, tempfile, time
 from pathlib import Path
 import torch

@@ -21,8 +21,9 @@ __all__ = ['magnitude_prune', 'compress', 'get_compressed', 'PRUNE_METHODS', 'QU
            'effective_weight', 'CompressionReport', 'compression_report', 'LLMC_TESTED', 'CT_TESTED', 'check_llmc',
            'llmc_quiet', 'run_llmcompressor', 'remove_offload', 'save_packed', 'drop_decompress_hook',
            'ct_ranges_cleared', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb', 'PackedLinear', 'to_packed',
-           'CALIB_N', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed',
-           'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock', 'copy_compressed']
+           'CALIB_N', 'RECORD', 'is_compressed', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed',
+           'compression_info', 'load_compressed', 'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock',
+           'copy_compressed']
 
 # %% ../../nbs/04_compress.ipynb #c4000004
 _all_ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_GRAMMAR', 'Level', 'model_level',
@@ -30,7 +31,7 @@ _all_ = ['PRUNE_METHODS', 'QUANT_METHODS', 'BNB_FORMATS', 'WEIGHT_BITS', 'LEVEL_
           'compression_report', 'LLMC_TESTED', 'CT_TESTED', 'check_llmc', 'llmc_quiet', 'run_llmcompressor',
           'remove_offload', 'save_packed', 'drop_decompress_hook', 'ct_ranges_cleared', 'BNB_TESTED', 'pin_bnb_cpu_path', 'to_bnb', 'save_bnb',
           'PackedLinear', 'to_packed', 'CALIB_N',
-          'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
+          'RECORD', 'is_compressed', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed', 'model_identity',
           'compressed_dir', 'cache_holds', 'cache_lock', 'copy_compressed']
 
 # %% ../../nbs/04_compress.ipynb #07262e8e

@@ -18,8 +18,8 @@ from .bnb import pin_bnb_cpu_path, save_bnb
 from .packed import to_packed
 
 # %% auto #0
-__all__ = ['CALIB_N', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'load_compressed',
-           'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock', 'copy_compressed']
+__all__ = ['RECORD', 'CALIB_N', 'stored_size_bytes', 'embeddings_16bit', 'save_compressed', 'compression_info', 'is_compressed',
+           'load_compressed', 'model_identity', 'compressed_dir', 'cache_holds', 'cache_lock', 'copy_compressed']
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e00006
 def stored_size_bytes(path:str|Path # a model folder
@@ -90,7 +90,7 @@ def save_compressed(model,                 # a model from `compress` (or `load_c
         if cfg.get('dtype') != str(dt).removeprefix('torch.'): save_json({**cfg, 'dtype': str(dt).removeprefix('torch.')}, tmp/'config.json')
         if tokenizer is not None: tokenizer.save_pretrained(tmp)
         meta['stored_bytes'], meta['embeddings_dtype'] = stored_size_bytes(tmp), str(e16).removeprefix('torch.')
-        save_json(meta, tmp/'ctp.json')
+        save_json(meta, tmp/RECORD)
         mask = os.umask(0); os.umask(mask)          # mkdtemp makes a 0700 folder and some writers 0600 files:
         for f in [tmp, *tmp.rglob('*')]: os.chmod(f, (0o777 if f.is_dir() else 0o666) & ~mask)   # usual permissions
         if path.exists(): shutil.rmtree(path)
@@ -104,9 +104,17 @@ def compression_info(path:str|Path # a folder written by `save_compressed`
                     )->dict:
     "The `ctp.json` facts of a saved compressed model: its record, format, report totals, stored bytes, ..."
     p = Path(path).expanduser()
-    if not (p/'ctp.json').is_file():
+    if not (p/RECORD).is_file():
         raise CompressionError(f"{str(p)!r} is not a compressed model folder written by save_compressed (no ctp.json)")
-    return load_json(p/'ctp.json')
+    return load_json(p/RECORD)
+
+# %% ../../nbs/04e_compress_store.ipynb #42039a28
+RECORD = 'ctp.json'   # the file of a compressed folder that records what it holds; written by `save_compressed` alone
+
+def is_compressed(path:str|Path # any path
+                 )->bool:
+    "Whether `path` is a compressed model folder `save_compressed` wrote (it holds the record)."
+    return (Path(path).expanduser()/RECORD).is_file()
 
 # %% ../../nbs/04e_compress_store.ipynb #c4e0000a
 def load_compressed(path:str|Path,      # a folder written by `save_compressed`
@@ -201,7 +209,7 @@ def cache_holds(d:Path,     # a cache folder (from `compressed_dir`)
                 ident:dict  # the identity of the model asked for (from `model_identity`)
                )->bool:
     "True if the cache folder `d` holds a compressed model of `ident`; False if empty; one that holds another model is refused."
-    if not (d/'ctp.json').is_file(): return False
+    if not (d/RECORD).is_file(): return False
     have = compression_info(d).get('identity')
     if have is None and ident['kind'] in ('embedded', 'hub'): return True       # older entries: the name is the identity
     if have != ident:
@@ -227,7 +235,7 @@ def copy_compressed(src:str|Path,  # a folder written by `save_compressed` (e.g.
                    )->Path:
     "Copy a compressed model's folder to `path`, whole or not at all (into a temporary folder beside it, then renamed)."
     src, path = Path(src), Path(path).expanduser()
-    if not (src/'ctp.json').is_file(): raise CompressionError(f"{str(src)!r} holds no compressed model (no ctp.json)")
+    if not (src/RECORD).is_file(): raise CompressionError(f"{str(src)!r} holds no compressed model (no ctp.json)")
     if path.exists() and not path.is_dir(): raise CompressionError(f"{str(path)!r} is a file; a folder is needed")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
