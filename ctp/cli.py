@@ -298,13 +298,10 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
 def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
     "The prompt's TrainConfig as `ctp train` and `ctp reproduce` build it: the measured recipe (`ctp.recover.recipe_config`) with their options."
     from ctp.recover import recipe_config
-    cfg = recipe_config(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
-    world = int(os.environ.get('WORLD_SIZE', '1'))            # under torchrun: the processes share each batch
-    if cfg.batch_size < world:
-        print(f"{world} processes: one block each, so batch_size {world} (not {cfg.batch_size})", file=sys.stderr)
-        cfg.batch_size = world
-    if cfg.batch_size % world: raise ConfigError(f"batch_size={cfg.batch_size} must be a multiple of the {world} processes, which share each batch")
-    return cfg
+    world, bs = int(os.environ.get('WORLD_SIZE', '1')), check_range('batch_size', kw.get('batch_size', 1), 1)   # under torchrun: the processes share each batch
+    if bs < world: print(f"{world} processes: one block each, so batch_size {world} (not {bs})", file=sys.stderr); kw['batch_size'] = world
+    elif bs % world: raise ConfigError(f"batch_size={bs} must be a multiple of the {world} processes, which share each batch")
+    return recipe_config(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command

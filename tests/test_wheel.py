@@ -33,10 +33,19 @@ def _link_site(dists:dict, site:Path):
             src, dst = base/top, site/top
             if src.exists() and not dst.exists(): dst.symlink_to(src)
 
+def _source(dst:Path)->Path:
+    "What the wheel is built from, copied out of the checkout (an in-tree build would leave build/ and ctp.egg-info there)."
+    import shutil
+    dst.mkdir()
+    for f in ('setup.py', 'settings.ini', 'pyproject.toml', 'README.md'): shutil.copy(ROOT/f, dst/f)
+    shutil.copytree(ROOT/'ctp', dst/'ctp', ignore=shutil.ignore_patterns('__pycache__'))
+    return dst
+
 def test_wheel_without_dev_extras(tmp_path):
-    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', tmp_path/'dist', ROOT],
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', tmp_path/'dist', _source(tmp_path/'src')],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert not (ROOT/'ctp.egg-info').exists() and not (ROOT/'build').exists()   # the checkout left as it was (its venvs read metadata from there)
     whl, = (tmp_path/'dist').glob('ctp-*.whl')
     names = zipfile.ZipFile(whl).namelist()
     assert any(n.startswith('ctp/') for n in names) and not any(n.startswith(('tests/', 'nbs/', 'scripts/')) for n in names)

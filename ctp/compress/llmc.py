@@ -145,7 +145,7 @@ def _layer_progress(desc:str, on:bool, file=None):
     "One tqdm bar over the layers of llm-compressor's sequential pipeline, in place of its own bars."
     import llmcompressor.pipelines.sequential.pipeline as seq
     tty = getattr(file or sys.stderr, 'isatty', lambda: False)()
-    bar = tqdm(desc=desc, total=None, leave=not tty, disable=not on, unit='layer', file=file or sys.stderr, mininterval=0.1 if tty else 60)   # a log file too: a line per layer
+    bar = tqdm(desc=desc, total=None, leave=not tty, disable=not on, unit='layer', file=file or sys.stderr)   # each layer's two steps refresh it, in a log file too
     orig = seq.tqdm
     def _track(iterable, total=None, desc='', **kw):
         if m := re.match(r'\((\d+)/(\d+)\): (\w+)', desc or ''):

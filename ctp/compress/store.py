@@ -235,7 +235,7 @@ def copy_compressed(src:str|Path,  # a folder written by `save_compressed` (e.g.
                    )->Path:
     "Copy a compressed model's folder to `path`, whole or not at all (into a temporary folder beside it, then renamed)."
     src, path = Path(src), Path(path).expanduser()
-    if not (src/RECORD).is_file(): raise CompressionError(f"{str(src)!r} holds no compressed model (no ctp.json)")
+    if not is_compressed(src): raise CompressionError(f"{str(src)!r} holds no compressed model (no {RECORD})")
     if path.exists() and not path.is_dir(): raise CompressionError(f"{str(path)!r} is a file; a folder is needed")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
