@@ -205,6 +205,8 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
               level:str='w4s50',        # compression level, e.g. w4s50, s50, w3, 2:4, nf4, nf4s50
               out:str=None,             # a folder to copy it to too (it is compressed once, into the cache, which other commands reuse)
               calib_n:int=None,         # calibration blocks of 512 tokens of wiki train (None: ctp.compress.CALIB_N)
+              dtype:str='auto',         # the dtype it is compressed in and cached by: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16', 'bf16'
+              offload:bool=False,       # hold the dense model in the host's memory and compress it on --device one layer at a time (a model larger than the device)
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
     from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir, copy_compressed, is_compressed
@@ -212,9 +214,9 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"output folder {out!r} is a file; a folder is needed")
-    src = compressed_dir(model, lvl, calib_n=calib_n, device=device)
+    src = compressed_dir(model, lvl, calib_n=calib_n, dtype=dtype, device=device)
     cached = is_compressed(src)
-    m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device)   # compressed once, into the cache; reused from there
+    m, tok = get_compressed(model, lvl, calib_n=calib_n, device=device, dtype=dtype, offload=offload)   # compressed once, into the cache; reused from there
     rep, dest = compression_report(m), src
     if out: dest = copy_compressed(src, out)                            # --out: a copy of the cache's folder, ctp.json and all
     print(f"{'from the cache' if cached else 'compressed into the cache'}: {src}")
@@ -484,9 +486,7 @@ def _settings(a:dict):
                         batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'], kd_topk=a['kd_topk'])
     config = dict(model=a['model'], level=lvl, kind=a['kind'], corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
                   eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
-                  **({} if a['bos'] == 'auto' else dict(bos=a['bos'])),          # a run from before --bos resumes as 'auto'
-                  **({} if a['dtype'] == 'auto' else dict(dtype=a['dtype'])),    # likewise a run from before --dtype
-                  **(dict(control=True) if a['control'] else {}))                 # a run without the control records nothing (older runs resume)
+                  bos=a['bos'], dtype=a['dtype'], control=a['control'])
     return config, cfg, b
 
 def _open_folder(out:Path, config:dict, model:str):
@@ -502,7 +502,7 @@ def _open_folder(out:Path, config:dict, model:str):
     if cfg_file.exists():
         old = load_json(cfg_file)
         d = dataclasses.asdict(TrainConfig())   # a setting a run's record lacks (it came later) counts as its default
-        same = lambda c: {'kind': 'shallow', **c, 'train': {k: v for k, v in {**d, **c['train']}.items() if k not in SAME_RESULT}}   # how, not what (a run from before --kind: shallow)
+        same = lambda c: {**c, 'train': {k: v for k, v in {**d, **c['train']}.items() if k not in SAME_RESULT}}   # how, not what
         if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
             raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
         print(f'resuming the run in {out}')

@@ -16,7 +16,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_N
 from .core import *
 
 # %% auto #0
-__all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'LEGACY_CONFIG_KEYS', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
+__all__ = ['PROBE_TEXT', 'EMBEDDED', 'DEFAULT_MODEL', 'TINY_ARCHS', 'plain_after_gguf', 'check_tokenizer',
            'tokenizer_fingerprint', 'same_tokenizer', 'embedded_model_dir', 'ModelRecord', 'model_record',
            'attach_record', 'model_name', 'hf_quiet', 'is_causal_lm', 'gguf_note', 'load_model', 'model_config',
            'tiny_tokenizer', 'tiny_model', 'tiny_gguf', 'gguf_tokenizer']
@@ -74,8 +74,8 @@ def tokenizer_fingerprint(tokenizer # a Hugging Face tokenizer
 def same_tokenizer(recorded:str, # the fingerprint a file recorded
                    tokenizer     # the tokenizer it is used with now
                   )->bool:
-    "Whether `recorded` names `tokenizer`: its `tokenizer_fingerprint`, or the vocabulary hash that older prompt files recorded."
-    return recorded in (tokenizer_fingerprint(tokenizer), fingerprint(tokenizer.get_vocab()))
+    "Whether `recorded` names `tokenizer`: its `tokenizer_fingerprint`."
+    return recorded == tokenizer_fingerprint(tokenizer)
 
 
 # %% ../nbs/01_models.ipynb #577302a5
@@ -122,8 +122,6 @@ def embedded_model_dir(name:str=DEFAULT_MODEL # an embedded model's short name
     return out
 
 # %% ../nbs/01_models.ipynb #5c0e0a02
-LEGACY_CONFIG_KEYS = ('ctp_name', 'ctp_note', 'ctp_level')   # what ctp once wrote into config.json (now the record)
-
 @dataclass
 class ModelRecord:
     "What ctp knows about a model: name, provenance note, base model, compression level and calibration."
@@ -144,24 +142,18 @@ class ModelRecord:
 
 
 # %% ../nbs/01_models.ipynb #588fe64f
-def _legacy(config)->dict:
-    return {k[4:]: getattr(config, k) for k in LEGACY_CONFIG_KEYS if getattr(config, k, None) is not None}
-
 def model_record(model)->ModelRecord:
     "The record of `model` (`model.ctp`); for a model ctp did not load, one made from its config."
     r = model.__dict__.get('ctp')
     if isinstance(r, ModelRecord): return r
-    return ModelRecord(**{'name': getattr(model.config, '_name_or_path', '') or model.config.model_type, **_legacy(model.config)})
+    return ModelRecord(name=getattr(model.config, '_name_or_path', '') or model.config.model_type)
 
 # %% ../nbs/01_models.ipynb #5c0e0a03
 def attach_record(model,   # a model; its record becomes `model.ctp`
                   **facts  # record fields to set (name, note, base, level, calibration)
                  )->ModelRecord:
-    "Attach `model`'s record updated with `facts`, taking any ctp facts an older ctp left in its config out of the config."
-    rec = replace(model_record(model), **facts)
-    for k in LEGACY_CONFIG_KEYS:
-        if hasattr(model.config, k): delattr(model.config, k)
-    model.ctp = rec
+    "Attach `model`'s record updated with `facts`."
+    model.ctp = rec = replace(model_record(model), **facts)
     return rec
 
 # %% ../nbs/01_models.ipynb #5c0e0a04

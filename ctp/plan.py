@@ -128,6 +128,12 @@ def _compression(cfg, dense, dtype, calib_n:int, calib_len:int)->dict:
     host = 2 * calib_n * calib_len * cfg.hidden_size * b                               # a layer's inputs and outputs per block
     return dict(work=copy + max(hessians + gptq, logits), host=host)
 
+def _offloaded(dense, est:dict)->dict:
+    "The same compression with the dense model on the host (`--offload`): the device holds the largest of the pipeline's pieces, one at a time."
+    layers = max((m for m in dense.modules() if isinstance(m, torch.nn.ModuleList)), key=len)   # the decoder layers
+    piece = max(_bytes(dense.get_input_embeddings()), _bytes(dense.get_output_embeddings()), *(_bytes(l) for l in layers))
+    return dict(weights=piece, work=est['work'], host=est['host'] + _bytes(dense))
+
 def plan(model='llama3-8b-shape', # a key of LLAMA_SHAPES, a config, or a model as `load_model` takes it (only its config is read)
          level:str='w4s50',        # the compression level (llm-compressor's: wB, sP, N:M and their mixes)
          dtype:str='bf16',         # the dtype the model runs in (a GPU's: bf16)
@@ -158,7 +164,8 @@ def plan(model='llama3-8b-shape', # a key of LLAMA_SHAPES, a config, or a model 
             loss.backward()
         rows = [dict(stage='dense evaluation', weights=_bytes(dense), host=0,
                      work=_traced(lambda: perplexity(dense, ids(eval_batch, eval_len), batch_size=eval_batch), dense)),
-                dict(stage=f'compression to {lv} (estimated)', weights=_bytes(dense), **_compression(cfg, dense, dt, calib_n, calib_len))]
+                dict(stage=f'compression to {lv} (estimated)', weights=_bytes(dense), **(est := _compression(cfg, dense, dt, calib_n, calib_len))),
+                dict(stage=f'compression to {lv}, dense on the host (estimated)', **_offloaded(dense, est))]
         if tc.objective != 'lm' and not live:         # its top k computed for every piece first (one at a time), then the teacher let go
             rows.append(dict(stage=f'teacher cache (top {tc.kd_topk})', weights=_bytes(dense, student), host=0,
                              work=_traced(lambda: LiveTeacher(dense, tc.kd_topk).run(ids(1, T)), dense, student)))

@@ -54,9 +54,9 @@ def main(argv=None):
     cfg = config_for(a.shape)
     V, t0 = cfg.vocab_size, time.time()
     tokens = lambda n, T: torch.randint(0, V, (n, T), generator=torch.Generator().manual_seed(n * T))
-    def dense_model():                          # the same random weights each time, as the main job loads its dense model per stage
+    def dense_model(where=dev):                 # the same random weights each time, as the main job loads its dense model per stage
         torch.manual_seed(0)
-        m = AutoModelForCausalLM.from_config(cfg, dtype=dt).to(dev).eval().requires_grad_(False)
+        m = AutoModelForCausalLM.from_config(cfg, dtype=dt).to(where).eval().requires_grad_(False)
         attach_record(m, name=a.shape, level='dense')
         return m
     def free():
@@ -68,6 +68,9 @@ def main(argv=None):
     _, s, peak = measure(lambda: compress(dense, a.level, tokens(a.calib_n, 512), progress=False), dev, [dense])   # in place, as get_compressed does
     rows[f'compression to {a.level} (estimated)'] = dict(seconds=s, peak=peak)
     save_compressed(dense, work/'student'); del dense; free()
+    host = dense_model('cpu')                   # `ctp compress --offload`: the dense model on the host, one layer at a time on the device
+    _, s, peak = measure(lambda: compress(host, a.level, tokens(a.calib_n, 512), progress=False, device=dev), dev, [] if dev.type == 'cuda' else [host])
+    rows[f'compression to {a.level}, dense on the host (estimated)'] = dict(seconds=s, peak=peak); del host
     student = load_compressed(work/'student', device=str(dev), packed=True)[0].to(dt).requires_grad_(False)
     teacher, start = dense_model(), DeepPrompt.init_from(student, None, tc.n_tokens, how='random')
     res, s, peak = measure(lambda: train_prompt(student, tokens(40, tc.seq_len), tokens(2, tc.seq_len), tc, prompt=start, teacher=teacher), dev, [teacher, student])

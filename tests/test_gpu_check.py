@@ -12,7 +12,7 @@ def test_gpu_check_runs_on_a_cpu(tmp_path):
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads((tmp_path/'check.json').read_text())
-    assert list(out['stages']) == ['dense evaluation', 'compression to w4s50 (estimated)', 'training (kd, teacher live)', 'w4s50 evaluation + prompt']
+    assert list(out['stages']) == ['dense evaluation', 'compression to w4s50 (estimated)', 'compression to w4s50, dense on the host (estimated)', 'training (kd, teacher live)', 'w4s50 evaluation + prompt']
     for name, s in out['stages'].items():
         assert s['seconds'] > 0 and s['peak'] > 0 and s['planned_peak'] > 0, (name, s)
     # on a CPU the check measures live tensors as the plan counts them: the traced stages agree to the byte

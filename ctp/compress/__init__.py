@@ -93,7 +93,8 @@ def compress(model,                      # a dense causal LM; changed in place (
              seed:int=0,                 # seed for the calibration blocks
              dampening:float=0.01,       # SparseGPT / GPTQ dampening, as a fraction of the Hessian's mean diagonal
              progress:bool=True,         # show a progress bar over the layers
-             verbose:bool=False          # let llm-compressor print its own logs and bars
+             verbose:bool=False,         # let llm-compressor print its own logs and bars
+             device=None                 # where llm-compressor's layers are compressed, one at a time (default: the model's device); the model stays where it is
             ):
     "Compress `model` to `level` with llm-compressor (SparseGPT, Wanda, GPTQ, RTN) and/or bitsandbytes; return it."
     level = Level.parse(level)
@@ -108,7 +109,7 @@ def compress(model,                      # a dense causal LM; changed in place (
     with llmc_quiet(not verbose):
         if level.sparsity and level.prune == 'magnitude': magnitude_prune(model, level.sparsity, level.nm)
         if (level.sparsity and level.prune != 'magnitude') or level.bits:
-            run_llmcompressor(model, level, calib, dampening, progress=progress, bar_file=bar_file)
+            run_llmcompressor(model, level, calib, dampening, progress=progress, bar_file=bar_file, device=device)
         embeddings_16bit(model)    # last of the float model's steps: embeddings and head in 16 bits, as the folder stores them
         if level.fmt: model = to_bnb(model, level.fmt)
     attach_record(model, level=str(level), calibration=said)
@@ -124,7 +125,8 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
                    device:str='auto',        # device to load the model on
                    dtype:str='auto',         # the dtype it is compressed in and cached by ('auto': fp32 on a CPU, bf16 on a GPU)
                    progress:bool=True,       # progress bar while compressing
-                   packed:bool=False         # hold llm-compressor's integer layers packed (see `load_compressed`)
+                   packed:bool=False,        # hold llm-compressor's integer layers packed (see `load_compressed`)
+                   offload:bool=False        # hold the dense model in the host's memory and compress it on `device` layer by layer (a model larger than the device)
                   ):
     "The model compressed to `level`, from the cache or compressed and cached now; returns `(model, tokenizer)`."
     level = Level.parse(level)
@@ -149,15 +151,15 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
             attach_record(model, level=str(level))
             info.update(seconds=round(compression_info(pruned)['seconds'] + time.time() - t0, 1), pruned_from=pruned.name)
         else:
-            with hf_quiet(): model, tok = load_model(name, device=device, dtype=dt)
+            with hf_quiet(): model, tok = load_model(name, device='cpu' if offload else device, dtype=dt)
             t0 = time.time()
             calib = None
             if level.needs_calibration:
                 from ctp.data import calibration_set
                 calib = calibration_set(tok, corpus, n=calib_n, seq_len=calib_len, seed=seed)
-            model = compress(model, level, calib, progress=progress, seed=seed)
+            model = compress(model, level, calib, progress=progress, seed=seed, device=get_device(device))
             info['seconds'] = round(time.time() - t0, 1)
         attach_record(model, calibration=cal)
         save_compressed(model, d, tok, info=info)
-        if packed: return load_compressed(d, device, packed=True)     # the saved folder, its layers packed
+        if packed or offload: return load_compressed(d, device, packed=packed)     # the saved folder (its layers packed), on the device
         return model, tok

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from ..core import *
-from ..models import hf_quiet, LEGACY_CONFIG_KEYS
+from ..models import hf_quiet
 from .level import Level
 from .report import target_linears
 
@@ -158,14 +158,24 @@ def _layer_progress(desc:str, on:bool, file=None):
         seq.tqdm = orig; bar.close()
 
 # %% ../../nbs/04c_compress_llmc.ipynb #d0cc691c
-def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, keep_zeros=False, bar_file=None):
-    "Run llm-compressor's `oneshot` on an in-memory model with tokenized calibration blocks."
+def _settle(model):
+    "Take off the offloading wrappers `oneshot` left: each layer stays where it was; one that was on the disk comes to the host's memory."
+    from compressed_tensors.offload.cache import OffloadCache, DiskCache
+    from compressed_tensors.offload.module import remove_module_offload
+    for m in model.modules():
+        if isinstance(m._parameters, DiskCache): m._parameters.onload_device = m._buffers.onload_device = torch.device('cpu')
+        if isinstance(m._parameters, OffloadCache): remove_module_offload(m, onload_tensors=isinstance(m._parameters, DiskCache))
+    if hasattr(model, 'hf_device_map') and len({p.device for p in model.parameters()}) == 1: del model.hf_device_map   # no longer split
+
+def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, keep_zeros=False, bar_file=None, device=None):
+    "Run llm-compressor's `oneshot` on an in-memory model with tokenized calibration blocks, each layer brought to `device` (default: the model's) in turn."
     Oneshot = _import_llmcompressor()
     class _InMemory(Oneshot):
         # oneshot re-reads the model's config from `name_or_path` to refuse already-quantized checkpoints; an
         # in-memory model (e.g. a tiny test model) has none, and `compress` has done that check itself
         def validate_model(self, model): pass
-    kw, dev = {}, next(model.parameters()).device
+    held = next((p.device for p in model.parameters() if p.device.type != 'meta'), torch.device('cpu'))   # (offloaded weights are on meta)
+    kw, dev = {}, torch.device(device) if device is not None else held
     if calibration is not None:
         kw['dataset'] = torch.utils.data.DataLoader(
             [{'input_ids': b[None].to(dev), 'attention_mask': torch.ones_like(b)[None].to(dev)} for b in calibration], batch_size=None)
@@ -173,8 +183,8 @@ def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, ke
         _InMemory(model=model, recipe=recipe, processor=_NoProcessor(), **kw)()
     from llmcompressor.core import active_session
     active_session().reset()     # drop the session's references to the model (memory), keep the model
-    remove_offload(model)        # undo the pipeline's offloading wrappers: plain modules again
-    return model.to(dev)
+    _settle(model)               # plain modules again, each where it was: a model held on the host stays there
+    return model
 
 @torch.no_grad()
 def _bake(model):
@@ -193,7 +203,8 @@ def run_llmcompressor(model,                     # a dense (or magnitude-pruned)
                       calibration:torch.Tensor|None=None, # LongTensor [n, seq_len], for the methods that need it
                       dampening:float=0.01,      # SparseGPT / GPTQ dampening
                       progress:bool=True,        # one progress bar over the layers
-                      bar_file=None              # where the bar goes (default: stderr)
+                      bar_file=None,             # where the bar goes (default: stderr)
+                      device=None                # where each layer is compressed, brought in turn (default: the model's device); the model stays where it is
                      ):
     "Prune and/or integer-quantize `model` to `level` with llm-compressor's `oneshot`, then bake the quantized weights in."
     check_llmc()
@@ -213,9 +224,9 @@ def run_llmcompressor(model,                     # a dense (or magnitude-pruned)
         groups = {'group_0': QuantizationScheme(targets=['Linear'], weights=args)}
         if level.quant == 'gptq':
             recipe.append(GPTQModifier(config_groups=groups, ignore=_IGNORE, dampening_frac=dampening, block_size=128))
-    if recipe: _oneshot(model, recipe, calibration, desc=str(level), progress=progress, keep_zeros=level.sparsity is not None, bar_file=bar_file)
+    if recipe: _oneshot(model, recipe, calibration, desc=str(level), progress=progress, keep_zeros=level.sparsity is not None, bar_file=bar_file, device=device)
     if level.bits and level.quant == 'rtn':
-        _oneshot(model, [QuantizationModifier(config_groups=groups, ignore=_IGNORE)], None, desc=str(level), progress=progress, bar_file=bar_file)
+        _oneshot(model, [QuantizationModifier(config_groups=groups, ignore=_IGNORE)], None, desc=str(level), progress=progress, bar_file=bar_file, device=device)
     if level.bits: _bake(model)
     return model
 
@@ -239,10 +250,6 @@ def save_packed(model,         # a model `run_llmcompressor` quantized
     modify_save_pretrained(model)
     model.save_pretrained(path, save_compressed=True)
     _decompress_now(model)
-    # llm-compressor 0.14.0.1 rewrites config.json from the config file of the folder the model was loaded from
-    # (`resave_config`), which brings back the keys an older ctp wrote there: they stay out
-    cfg = load_json(Path(path)/'config.json')
-    if any(k in cfg for k in LEGACY_CONFIG_KEYS): save_json({k: v for k, v in cfg.items() if k not in LEGACY_CONFIG_KEYS}, Path(path)/'config.json')
 
 # %% ../../nbs/04c_compress_llmc.ipynb #b7a19531
 def drop_decompress_hook(model:nn.Module # a model transformers loaded from a compressed-tensors folder without dequantizing

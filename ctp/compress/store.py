@@ -137,7 +137,6 @@ def load_compressed(path:str|Path,      # a folder written by `save_compressed`
     if packed and info['format'] == 'compressed-tensors': to_packed(model)
     if info['format'] == 'bitsandbytes': pin_bnb_cpu_path(model)
     else: model.to(dev)
-    # the record from ctp.json; facts an older ctp kept in config.json (ctp_name, ctp_note, ctp_level) fill what it lacks
     attach_record(model, **{f.name: info[f.name] for f in fields(ModelRecord) if f.name in info})
     tok = None
     if (p/'tokenizer_config.json').exists():
@@ -186,7 +185,7 @@ def _cache_dir(ident:dict, level:Level, calib_n:int, calib_len:int, seed:int, co
     base = ident['name'].replace('/', '--') + (f"-{ident['fingerprint'][:12]}" if 'fingerprint' in ident else '')
     tag = f'{base}-{level}' + (f'-{corpus}{calib_n}x{calib_len}-seed{seed}' if level.needs_calibration else '')
     if dtype != torch.float32: tag += '-' + {torch.bfloat16: 'bf16', torch.float16: 'fp16'}.get(dtype, str(dtype).removeprefix('torch.'))
-    return ctp_home('compressed') / tag         # fp32 (a CPU's) adds nothing: the names of older caches
+    return ctp_home('compressed') / tag         # fp32 (a CPU's) adds nothing
 
 def compressed_dir(name:str=DEFAULT_MODEL,     # embedded name, hub id, local folder or .gguf file of the dense model
                    level:str|Level='w4s50',    # the compression level
@@ -211,7 +210,6 @@ def cache_holds(d:Path,     # a cache folder (from `compressed_dir`)
     "True if the cache folder `d` holds a compressed model of `ident`; False if empty; one that holds another model is refused."
     if not (d/RECORD).is_file(): return False
     have = compression_info(d).get('identity')
-    if have is None and ident['kind'] in ('embedded', 'hub'): return True       # older entries: the name is the identity
     if have != ident:
         raise CompressionError(f"cache folder {str(d)!r} holds a compressed model of {_who(have)}, but the model asked for is "
                                f"{_who(ident)}; delete that folder and run again (it is compressed anew)")
