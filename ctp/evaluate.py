@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .models import model_name, model_record
 from .data import HELDOUT_CORPORA, Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
-from .runtime import (prompt_embeds, prompt_for, prompt_value, prompt_length, is_deep, input_embedding, max_context, check_context, forward_with_prompt,
+from .runtime import (Prompt, input_embedding, max_context, check_context, forward_with_prompt,
                          lm_loss, prefix_reason, PromptCache)
 
 # %% auto #0
@@ -36,8 +36,9 @@ def perplexity(model,               # a causal LM
     _check_blocks(blocks)
     batch_size = int(check_range('batch_size', batch_size, 1))
     with torch.no_grad():
-        p = prompt_value(prompt)
-        check_context(model, blocks.shape[1], prompt_length(p))
+        p = Prompt.of(prompt)
+        p = p and p.held()
+        check_context(model, blocks.shape[1], len(p or ()))
         tot, cnt = 0.0, 0
         for i in tqdm(range(0, len(blocks), batch_size), desc=desc, disable=None, leave=False):
             nll, c = lm_loss(model, blocks[i:i+batch_size], prompt=p, fast=p is not None)   # fast: the prompt run once per batch
@@ -57,8 +58,9 @@ def corpus_perplexity(model,            # a causal LM
                      )->float:
     "Perplexity of the model on non-overlapping `seq_len`-token blocks of a corpus split."
     seq_len = int(check_range('seq_len', seq_len, 2))
-    p = prompt_value(prompt)
-    check_context(model, seq_len, prompt_length(p))
+    p = Prompt.of(prompt)
+    p = p and p.held()
+    check_context(model, seq_len, len(p or ()))
     blocks = token_blocks(tokenizer, load_corpus(corpus, split), seq_len=seq_len, max_blocks=max_blocks, bos=bos)
     return perplexity(model, blocks, prompt=p, batch_size=batch_size, desc=f'{corpus}/{split}')
 
@@ -100,8 +102,9 @@ def loglikelihood(model,           # a causal LM
     out = [None] * len(enc)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with torch.no_grad():
-        p = prompt_value(prompt)
-        P = prompt_length(p)
+        p = Prompt.of(prompt)
+        p = p and p.held()
+        P = len(p or ())
         room = (max_context(model) or 10**9) - P            # lm-eval truncates long inputs from the left
         if room < 1: raise ConfigError(f"prompt length {P} leaves no room in the model's context of {max_context(model)} tokens")
         long = [i for i, (_, cont) in enumerate(enc) if len(cont) > room]
@@ -205,15 +208,15 @@ def generate(model,                 # a causal LM
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     kw = dict(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, temperature=None, top_p=None, top_k=None)
     with torch.no_grad():
-        p = prompt if is_deep(prompt) else prompt_for(model, prompt)
-        P = prompt_length(p)
+        p = Prompt.of(prompt)
+        P = len(p or ())
         check_context(model, ids.shape[1] + max_new_tokens, P)
         if p is None:
             new = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **kw)[0, ids.shape[1]:]
-        elif is_deep(p) or prefix_reason(model) is None:  # (a deep prompt always: its keys/values are the cache)                  # the prompt's keys/values once, then greedy decoding behind them
+        elif p.deep or prefix_reason(model) is None:  # (a deep prompt always: its keys/values are the cache)                  # the prompt's keys/values once, then greedy decoding behind them
             new = PromptCache(model, p).generate_ids(ids, **kw)[0]
         else:                                               # prepend it where the cache cannot hold all of it (e.g. a sliding window)
-            emb = torch.cat([p[None], input_embedding(model)(ids)], 1)
+            emb = torch.cat([p.for_model(model)[None], input_embedding(model)(ids)], 1)
             mask = torch.ones(emb.shape[:2], dtype=torch.long, device=emb.device)
             new = model.generate(inputs_embeds=emb, attention_mask=mask, **kw)[0]
     return tokenizer.decode(new, skip_special_tokens=True, clean_up_tokenization_spaces=False)
@@ -234,9 +237,9 @@ def evaluate_suite(model,                 # a causal LM
     "Perplexity on each corpus's test split and zero-shot accuracy on each task (which questions were right too), with sizes and timings."
     for c in corpora: check_choice('corpus', c, CORPORA, DataError)
     for t in tasks: check_choice('task', t, TASKS, DataError)
-    p = prompt_value(prompt)
-    if p is not None and not is_deep(p): p = p.detach()
-    P = prompt_length(p)
+    p = Prompt.of(prompt)
+    p = p and p.held(detach=True)
+    P = len(p or ())
     check_context(model, seq_len, P)
     res = dict(model=model_name(model), note=model_record(model).note, prompt_tokens=P, dtype=str(input_embedding(model).weight.dtype).removeprefix('torch.'),
                seq_len=seq_len, max_blocks=max_blocks, n=n, seed=seed, bos=uses_bos(tokenizer, bos), perplexity={}, zero_shot={})

@@ -17,7 +17,7 @@ from lm_eval.models.utils import handle_stop_sequences, postprocess_generated_te
 from .core import *
 from .models import load_model
 from .data import olmo_rows, olmo_docs, uses_bos, load_task
-from .runtime import prompt_value, prompt_length, is_deep, prefix_reason, forward_with_prompt, max_context, input_embedding, prompt_for, PromptCache
+from .runtime import Prompt, prefix_reason, forward_with_prompt, max_context, input_embedding, PromptCache
 from .evaluate import loglikelihood
 from .compress import get_compressed, load_compressed, is_compressed
 from .deep import load_any_prompt
@@ -57,9 +57,9 @@ class PromptedLM(LM):
         if add_bos_token not in (None, True, False): raise ConfigError(f"add_bos_token must be True, False or None (follow the tokenizer), got {add_bos_token!r}")
         self.model, self.tokenizer, self.bos = model.eval(), tokenizer, add_bos_token
         if isinstance(prompt, (str, Path)): prompt = load_any_prompt(prompt, model, tokenizer, dtype='model')
-        self.prompt = prompt_value(prompt)
-        if self.prompt is not None and not is_deep(self.prompt): self.prompt = self.prompt.detach()
-        self.n_prompt = prompt_length(self.prompt)
+        self.prompt = Prompt.of(prompt)
+        self.prompt = self.prompt and self.prompt.held(detach=True)
+        self.n_prompt = len(self.prompt or ())
         self.batch_size = int(check_range('batch_size', int(batch_size), 1))
         self.max_gen_toks = int(check_range('max_gen_toks', int(max_gen_toks), 1))
         self.room = (max_context(model) or 2048) - self.n_prompt      # input tokens that fit behind the prompt
@@ -132,11 +132,11 @@ class PromptedLM(LM):
                 dev = input_embedding(m).weight.device
                 if self.prompt is None:
                     new = m.generate(input_ids=ids.to(dev), attention_mask=torch.ones_like(ids).to(dev), **gen)[0, ids.shape[1]:]
-                elif is_deep(self.prompt) or prefix_reason(m) is None:        # the prompt's keys and values once, shared by every request
+                elif self.prompt.deep or prefix_reason(m) is None:        # the prompt's keys and values once, shared by every request
                     if self._cache is None: self._cache = PromptCache(m, self.prompt)
                     new = self._cache.generate_ids(ids, **gen)[0]
                 else:                                                          # the cache cannot hold it (e.g. a sliding window): prepend it
-                    emb = torch.cat([prompt_for(m, self.prompt)[None], input_embedding(m)(ids.to(dev))], 1)
+                    emb = torch.cat([self.prompt.for_model(m)[None], input_embedding(m)(ids.to(dev))], 1)
                     new = m.generate(inputs_embeds=emb, attention_mask=torch.ones(emb.shape[:2], dtype=torch.long, device=dev), **gen)[0]
             s = postprocess_generated_text(tok.decode(new, skip_special_tokens=True, clean_up_tokenization_spaces=False), until, None)
             self.cache_hook.add_partial('generate_until', (context, r.args[1] if len(r.args) > 1 else {}), s)

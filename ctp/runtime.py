@@ -13,33 +13,71 @@ from .core import *
 from .models import model_name, TINY_ARCHS
 
 # %% auto #0
-__all__ = ['TRANSFORMERS_TESTED', 'PREFIX_ATTN', 'FAST_ARCHS', 'PAD_CAUSAL_MIN', 'prompt_embeds', 'is_deep', 'max_context',
-           'sliding_window', 'check_context', 'input_embedding', 'prompt_for', 'position_ids_from_mask',
-           'forward_with_prompt', 'transformers_tested', 'PrefixCache', 'kv_shape', 'prefix_kv',
-           'register_prefix_attention', 'lm_loss', 'cache_reason', 'prefix_reason', 'fast_path_reason', 'fast_lm_loss',
-           'PromptCache', 'prompt_kv', 'prompt_length', 'prompt_value']
+__all__ = ['TRANSFORMERS_TESTED', 'PREFIX_ATTN', 'FAST_ARCHS', 'PAD_CAUSAL_MIN', 'Prompt', 'max_context', 'sliding_window',
+           'check_context', 'input_embedding', 'position_ids_from_mask', 'forward_with_prompt', 'transformers_tested',
+           'PrefixCache', 'kv_shape', 'prefix_kv', 'register_prefix_attention', 'lm_loss', 'cache_reason',
+           'prefix_reason', 'fast_path_reason', 'fast_lm_loss', 'PromptCache']
 
 # %% ../nbs/02a_runtime.ipynb #56d4a74b
-def prompt_embeds(prompt # None, a Tensor [P, H] (or [1, P, H]) of input embeddings, or an nn.Module returning one
-                 )->torch.Tensor|None:
-    "The prompt as a `[P, H]` tensor of input embeddings (None stays None)."
-    if prompt is None: return None
-    if isinstance(prompt, nn.Module): p = prompt()
-    elif isinstance(prompt, torch.Tensor): p = prompt
-    else: raise ConfigError(f"prompt must be None, a [P, H] tensor or a module returning one, got {type(prompt).__name__}")
-    if not isinstance(p, torch.Tensor):
-        raise ConfigError(f"the prompt module must return a [P, H] tensor, got {type(p).__name__}")
-    if p.dim() == 3 and p.shape[0] == 1: p = p[0]
-    if p.dim() != 2 or p.shape[0] == 0 or not p.is_floating_point():
-        raise ConfigError(f"prompt must be a non-empty float tensor of shape [P, H], got {p.dtype} of shape {tuple(p.shape)}")
-    return p
+class Prompt:
+    "A prompt as ctp runs it, whatever form it was passed in: `[P, H]` input embeddings in front of the text, or a deep prompt's keys and values at every layer."
+    def __init__(self, source, # a `[P, H]` tensor, a module returning one, or a deep prompt (`layer_kv()`); any of them in a DDP wrapper
+                 deep:bool):   # whether `source` is a deep prompt
+        self.source, self.deep = source, deep
 
-# %% ../nbs/02a_runtime.ipynb #8096e910
-def is_deep(prompt # anything passed as a prompt
-           )->bool:
-    "Whether `prompt` is a deep prompt: an object whose `layer_kv()` gives per-layer keys and values (or a DDP wrapper of one)."
-    m = prompt.module if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt
-    return callable(getattr(m, 'layer_kv', None))
+    @classmethod
+    def of(cls, prompt # None, a [P, H] tensor (or [1, P, H]) or a module returning one, a deep prompt, a DDP wrapper of one, or a Prompt
+          )->Prompt|None:
+        "The prompt `prompt` is (None stays None): the one place the forms a caller may pass are told apart."
+        if prompt is None or isinstance(prompt, Prompt): return prompt
+        m = prompt.module if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt
+        if callable(getattr(m, 'layer_kv', None)): return cls(prompt, True)
+        if not isinstance(prompt, (nn.Module, torch.Tensor)):
+            raise ConfigError(f"prompt must be None, a [P, H] tensor or a module returning one, or a deep prompt, got {type(prompt).__name__}")
+        p = cls(prompt, False); p.embeds()       # checked now
+        return p
+
+    def embeds(self)->torch.Tensor:
+        "A shallow prompt's `[P, H]` input embeddings (computed by the module's forward, through DDP where wrapped)."
+        p = self.source() if isinstance(self.source, nn.Module) else self.source
+        if not isinstance(p, torch.Tensor): raise ConfigError(f"the prompt module must return a [P, H] tensor, got {type(p).__name__}")
+        if p.dim() == 3 and p.shape[0] == 1: p = p[0]
+        if p.dim() != 2 or p.shape[0] == 0 or not p.is_floating_point():
+            raise ConfigError(f"prompt must be a non-empty float tensor of shape [P, H], got {p.dtype} of shape {tuple(p.shape)}")
+        return p
+
+    def layer_kv(self)->list[tuple[torch.Tensor, torch.Tensor]]:
+        "A deep prompt's per-layer `(keys, values)`, each `[1, kv_heads, P, head_dim]` (through DDP's forward where wrapped)."
+        kv = self.source() if isinstance(self.source, nn.parallel.DistributedDataParallel) else self.source.layer_kv()
+        return [(k[None], v[None]) if k.dim() == 3 else (k, v) for k, v in kv]
+
+    def __len__(self)->int: return int((self.layer_kv()[0][0] if self.deep else self.embeds()).shape[-2])
+    def __bool__(self)->bool: return True       # a prompt is never empty (and `len` would compute it)
+
+    def for_model(self, model # the causal LM it runs in front of
+                 )->torch.Tensor|list:
+        "The prompt checked against `model` and cast to its dtype and device: `[P, H]` embeddings, or a deep prompt's per-layer keys and values."
+        w = input_embedding(model).weight
+        if not self.deep:
+            p = self.embeds()
+            if p.shape[1] != w.shape[1]: raise ConfigError(f"prompt width {p.shape[1]} does not match the model's embedding width {w.shape[1]}")
+            return p.to(device=w.device, dtype=w.dtype)
+        if (r := prefix_reason(model)) is not None:
+            raise ConfigError(f"a deep prompt's keys and values go straight into the model's cache, which ctp cannot do here: {r}")
+        kv = self.layer_kv(); _check_kv(model, kv)
+        return [(k.to(device=w.device, dtype=w.dtype), v.to(device=w.device, dtype=w.dtype)) for k, v in kv]
+
+    def held(self, detach:bool=False # also cut the embeddings from the graph
+            )->Prompt:
+        "What a caller holds on to while it scores many batches: a shallow prompt's embeddings computed once; a deep prompt itself."
+        if self.deep: return self
+        e = self.embeds()
+        return Prompt(e.detach() if detach else e, False)
+
+    @staticmethod
+    def text_ids(prompt)->torch.Tensor|None:
+        "Token ids `[L]` where `prompt` is a text prefix (an integer tensor), which `prefix_kv` and `PromptCache` take too; else None."
+        return prompt.reshape(-1).long() if isinstance(prompt, torch.Tensor) and not prompt.is_floating_point() else None
 
 # %% ../nbs/02a_runtime.ipynb #c4cac699
 def max_context(model)->int|None:
@@ -84,18 +122,6 @@ def input_embedding(model # a causal LM (or a PEFT wrapper of one)
     return model.get_input_embeddings()
 
 def _device(model)->torch.device: return input_embedding(model).weight.device
-
-# %% ../nbs/02a_runtime.ipynb #8a89c1fa
-def prompt_for(model,      # a causal LM
-               prompt=None # None, a [P, H] tensor of input embeddings or a module returning one
-              )->torch.Tensor|None:
-    "The prompt as `[P, H]`, checked against the model's embedding width and cast to its dtype and device."
-    p = prompt_embeds(prompt)
-    if p is None: return None
-    w = input_embedding(model).weight
-    if p.shape[1] != w.shape[1]:
-        raise ConfigError(f"prompt width {p.shape[1]} does not match the model's embedding width {w.shape[1]}")
-    return p.to(device=w.device, dtype=w.dtype)
 
 # %% ../nbs/02a_runtime.ipynb #515441e1
 def position_ids_from_mask(mask:torch.Tensor # [B, T] attention mask, 1 for real tokens (left or right padded)
@@ -147,15 +173,16 @@ def forward_with_prompt(model,                # a causal LM
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     B, T = input_ids.shape
     K = T if not logits_to_keep else int(check_range('logits_to_keep', logits_to_keep, 0, T))
-    if is_deep(prompt):                   # keys and values at every layer: they are the cache, the text runs behind them
-        kv = prompt_kv(model, prompt)
+    pr = Prompt.of(prompt)
+    if pr is not None and pr.deep:        # keys and values at every layer: they are the cache, the text runs behind them
+        kv = pr.for_model(model)
         P = kv[0][0].shape[2]
         check_context(model, T, P)
         full = torch.cat([mask.new_ones(B, P), mask], dim=1)
         out = model(input_ids=input_ids, attention_mask=full, position_ids=position_ids_from_mask(full)[:, P:],
                     past_key_values=PrefixCache(kv, B), use_cache=True, logits_to_keep=K, output_hidden_states=hidden)
         return (out.logits[:, -K:], out.hidden_states) if hidden else out.logits[:, -K:]
-    p = prompt_for(model, prompt)
+    p = None if pr is None else pr.for_model(model)
     P = 0 if p is None else p.shape[0]
     check_context(model, T, P)
     if p is None:
@@ -224,14 +251,14 @@ def prefix_kv(model,  # a causal LM (or its base model)
     "The per-layer `(keys, values)` `[1, kv_heads, P, head_dim]` that a shallow prompt or a text leaves in the cache (gradients kept)."
     base = getattr(model, 'base_model', model)
     kv = DynamicCache()             # full layers only: a sliding-window layer would keep just the window's last keys of a long prefix
-    if isinstance(prompt, torch.Tensor) and not prompt.is_floating_point():
-        ids = prompt.reshape(-1).long()[None].to(_device(model))
+    if (ids := Prompt.text_ids(prompt)) is not None:
+        ids = ids[None].to(_device(model))
         if not ids.shape[1]: raise ConfigError("prefix_kv needs a text of at least one token, got none")
         base(input_ids=ids, attention_mask=torch.ones_like(ids), position_ids=torch.arange(ids.shape[1], device=ids.device)[None],
              past_key_values=kv, use_cache=True)
     else:
-        p = prompt_for(model, prompt)
-        if p is None: raise ConfigError("prefix_kv needs a prompt, got None")
+        if prompt is None: raise ConfigError("prefix_kv needs a prompt, got None")
+        p = Prompt.of(prompt).for_model(model)
         P = p.shape[0]
         base(inputs_embeds=p[None], attention_mask=torch.ones(1, P, dtype=torch.long, device=p.device),
              position_ids=torch.arange(P, device=p.device)[None], past_key_values=kv, use_cache=True)
@@ -426,8 +453,8 @@ def fast_lm_loss(model,                  # a causal LM (weights frozen when trai
     dev = _device(model)
     input_ids, mask = input_ids.to(dev), mask.to(dev)
     B, T = input_ids.shape
-    deep = is_deep(prompt)
-    p = prompt_kv(model, prompt) if deep else prompt_for(model, prompt)
+    pr = Prompt.of(prompt)
+    deep, p = pr is not None and pr.deep, None if pr is None else pr.for_model(model)
     P = 0 if p is None else (p[0][0].shape[2] if deep else p.shape[0])
     check_context(model, T, P)
     base = model.base_model
@@ -452,23 +479,20 @@ class PromptCache:
     def __init__(self, model,   # a causal LM
                  prompt):       # a SoftPrompt, a [P, H] tensor or a module returning one, a deep prompt; or token ids [L] of a text prefix
         emb = input_embedding(model)
-        if isinstance(prompt, torch.Tensor) and not prompt.is_floating_point():
-            ids = prompt.reshape(-1).long()
+        if (ids := Prompt.text_ids(prompt)) is not None:
             if not len(ids): raise ConfigError("PromptCache needs a prefix of at least one token, got none")
             self.model, self.n_tokens = model, len(ids)
             with torch.no_grad(): self.kv = model(input_ids=ids[None].to(emb.weight.device), use_cache=True).past_key_values
             return
-        if is_deep(prompt):                       # a deep prompt's keys and values are the cache: nothing to run
-            kv = prompt_kv(model, prompt)
+        if prompt is None: raise ConfigError("PromptCache needs a prompt, got None")
+        pr = Prompt.of(prompt)
+        if pr.deep:                               # a deep prompt's keys and values are the cache: nothing to run
+            kv = pr.for_model(model)
             self.model, self.n_tokens, self.kv = model, kv[0][0].shape[2], DynamicCache(config=model.config)
             for i, (k, v) in enumerate(kv): self.kv.update(k.detach().clone(), v.detach().clone(), i)
             return
-        p = prompt_embeds(prompt)
-        if p is None: raise ConfigError("PromptCache needs a prompt, got None")
-        if p.shape[1] != emb.weight.shape[1]:
-            raise ConfigError(f"prompt width {p.shape[1]} does not match the model's input width {emb.weight.shape[1]}")
+        p = pr.for_model(model).detach()
         self.model, self.n_tokens = model, p.shape[0]
-        p = p.detach().to(device=emb.weight.device, dtype=emb.weight.dtype)
         with torch.no_grad():
             out = model(inputs_embeds=p[None], attention_mask=torch.ones(1, self.n_tokens, dtype=torch.long, device=p.device), use_cache=True)
         self.kv = out.past_key_values
@@ -543,30 +567,3 @@ def _check_kv(model, kv:list):
             raise ConfigError(f"deep prompt layer {i} holds keys {tuple(k.shape)} and values {tuple(v.shape)}; "
                               f"{model_name(model)!r} caches [1, {h}, P, {d}] at each of its {L} layers (P >= 1, the same in every layer)")
 
-def prompt_kv(model,  # a causal LM
-              prompt  # a deep prompt (see `is_deep`)
-             )->list[tuple[torch.Tensor, torch.Tensor]]:
-    "A deep prompt's per-layer `(keys, values)` `[1, kv_heads, P, head_dim]`, checked against the model's cache and cast to its dtype and device."
-    r = prefix_reason(model)
-    if r is not None: raise ConfigError(f"a deep prompt's keys and values go straight into the model's cache, which ctp cannot do here: {r}")
-    kv = list(prompt() if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt.layer_kv())
-    kv = [(k[None], v[None]) if k.dim() == 3 else (k, v) for k, v in kv]
-    _check_kv(model, kv)
-    w = input_embedding(model).weight
-    return [(k.to(device=w.device, dtype=w.dtype), v.to(device=w.device, dtype=w.dtype)) for k, v in kv]
-
-# %% ../nbs/02a_runtime.ipynb #918bf06c
-def prompt_length(prompt # None, a [P, H] tensor or a module returning one, or a deep prompt
-                 )->int:
-    "The prompt's number of positions P (0 for None)."
-    if prompt is None: return 0
-    if is_deep(prompt):
-        kv = prompt() if isinstance(prompt, nn.parallel.DistributedDataParallel) else prompt.layer_kv()
-        return int(kv[0][0].shape[-2])
-    return int(prompt_embeds(prompt).shape[0])
-
-# %% ../nbs/02a_runtime.ipynb #5cec2a97
-def prompt_value(prompt # None, a [P, H] tensor or a module returning one, or a deep prompt
-                )->object:
-    "What a caller holds on to while it scores many batches: the `[P, H]` embeddings, a deep prompt itself, or None."
-    return prompt if is_deep(prompt) else prompt_embeds(prompt)

@@ -12,7 +12,7 @@ from .core import ConfigError, DataError, check_range, get_dtype, atomic_write, 
 from .models import load_model
 from .compress import load_compressed, is_compressed
 from .evaluate import encode_pair
-from .runtime import is_deep, prompt_embeds, forward_with_prompt, PromptCache, input_embedding
+from .runtime import Prompt, forward_with_prompt, PromptCache, input_embedding
 from .deep import DeepPrompt, save_deep_prompt, load_deep_prompt, load_any_prompt, read_any_metadata
 import ctp.vllm_kv
 
@@ -46,7 +46,7 @@ def served_prompt(model,            # the (compressed) model the prompt is for
                   dtype:str='fp16'  # the dtype served ('fp16', 'bf16')
                  )->Path:
     "Write `prompt` as the deep prompt file vLLM's connector reads (a shallow prompt as the keys and values it leaves in the cache)."
-    dp = prompt if is_deep(prompt) else DeepPrompt.from_shallow(model, prompt)
+    dp = prompt if Prompt.of(prompt).deep else DeepPrompt.from_shallow(model, prompt)
     out = DeepPrompt(dp.n_tokens, *dp.shape[:2], dp.shape[3], get_dtype(dtype), dp.keys.detach(), dp.values.detach(), dict(dp.meta))
     return save_deep_prompt(out, path)
 
@@ -114,7 +114,7 @@ def shallow_embeds(model,          # the model served (its input embedding matri
     "The `prompt_embeds` input for vLLM: the prompt's rows, then the text's token embeddings, `[P + T, H]`."
     with torch.no_grad():
         e = input_embedding(model)(torch.tensor([ids], device=input_embedding(model).weight.device))[0]
-        return torch.cat([prompt_embeds(prompt).to(e), e]).to(get_dtype(dtype)).cpu().contiguous()
+        return torch.cat([Prompt.of(prompt).embeds().to(e), e]).to(get_dtype(dtype)).cpu().contiguous()
 
 # %% ../nbs/08b_serve.ipynb #26d78677
 def run_vllm(jobs:list,             # [{'engine': engine_args(...), 'requests': [...], 'embeds': {name: tensor} or None, 'batch': all requests at once}]

@@ -16,7 +16,7 @@ from .core import *
 from .models import model_name, model_record, tokenizer_fingerprint, same_tokenizer
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
 from .distill import TeacherCache, LiveTeacher, teacher_cache, hidden_layers, kd_loss
-from .runtime import prompt_embeds, forward_with_prompt, lm_loss, is_deep, prompt_kv, input_embedding
+from .runtime import Prompt, forward_with_prompt, lm_loss, input_embedding
 from .evaluate import perplexity, recovery
 
 # %% auto #0
@@ -108,7 +108,7 @@ class SoftPrompt(nn.Module):
 # %% ../nbs/06_soft_prompt.ipynb #f089f02b
 def _trained(prompt)->dict:
     "The tensors `fit` trains, by name: a shallow prompt's matrix ('prompt'), or every parameter of a deep one."
-    return dict(prompt.named_parameters()) if is_deep(prompt) else {'prompt': prompt.weight}
+    return dict(prompt.named_parameters()) if Prompt.of(prompt).deep else {'prompt': prompt.weight}
 
 def _rebuilt(prompt, tensors:dict, meta:dict):
     "A copy of `prompt` on the CPU holding `tensors` (names as `_trained` gives them -> values) and `meta`."
@@ -138,11 +138,11 @@ def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenize
 
 def _check_start(model, prompt, config:TrainConfig):
     "Refuse a starting prompt that is not a prompt, does not fit the model or the config, or is not finite."
-    deep = is_deep(prompt)
+    deep = isinstance(prompt, nn.Module) and Prompt.of(prompt).deep    # (anything else is refused next)
     if not (isinstance(prompt, SoftPrompt) or deep): raise ConfigError(f"prompt must be a SoftPrompt or a deep prompt, got {type(prompt).__name__}")
     if prompt.n_tokens != config.n_tokens:
         raise ConfigError(f"the prompt has {prompt.n_tokens} tokens but config.n_tokens is {config.n_tokens}; make them agree")
-    if deep: prompt_kv(model, prompt)            # refuses a deep prompt shaped for another model's cache
+    if deep: Prompt.of(prompt).for_model(model)  # refuses a deep prompt shaped for another model's cache
     elif prompt.hidden != model_width(model):
         raise ConfigError(f"the prompt has hidden size {prompt.hidden} but the model's input width is {model_width(model)}")
     if not all(torch.isfinite(p).all() for p in prompt.parameters()): raise ConfigError("the starting prompt holds NaN or infinite values; start from a finite prompt")
@@ -166,7 +166,7 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
         if config.init == 'text': raise ConfigError("init='text' needs a text: make the prompt with SoftPrompt.init_from(model, tokenizer, how='text', text=...) and pass it as prompt=")
         prompt = SoftPrompt.init_from(model, tokenizer, config.n_tokens, how=config.init, seed=config.seed, blocks=train_blocks)
     _check_start(model, prompt, config)
-    deep = is_deep(prompt)                       # keys and values at every layer (ctp.deep), trained the same way
+    deep = Prompt.of(prompt).deep                # keys and values at every layer (ctp.deep), trained the same way
     dev = input_embedding(model).weight.device
     prompt = copy.deepcopy(prompt).to(dev)
     rank, world = init_distributed()

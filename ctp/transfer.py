@@ -14,7 +14,7 @@ from filelock import FileLock
 from .core import *
 from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
-from .runtime import lm_loss, prompt_embeds, is_deep, kv_shape, prompt_kv
+from .runtime import Prompt, lm_loss, kv_shape
 from .evaluate import loglikelihood, perplexity, zero_shot
 from .soft_prompt import SoftPrompt, load_prompt, model_width
 from .evaluate import recovery
@@ -121,10 +121,10 @@ def zero_shot_items(model,            # a causal LM
 def prompt_fingerprint(prompt # None, a SoftPrompt, a [P, H] tensor or a module returning one, or a deep prompt
                       )->str:
     "A short hash of a prompt's numbers ('' for no prompt)."
-    if is_deep(prompt):                  # a deep prompt: its keys and values, layer by layer
-        return fingerprint(b''.join(t.detach().float().cpu().contiguous().numpy().tobytes() for kv in prompt.layer_kv() for t in kv))
-    p = prompt_embeds(prompt)
-    return '' if p is None else fingerprint(p.detach().float().cpu().contiguous().numpy().tobytes())
+    p = Prompt.of(prompt)
+    if p is None: return ''
+    ts = [t for kv in p.layer_kv() for t in kv] if p.deep else [p.embeds()]   # a deep prompt: its keys and values, layer by layer
+    return fingerprint(b''.join(t.detach().float().cpu().contiguous().numpy().tobytes() for t in ts))
 
 # %% ../nbs/07_transfer.ipynb #9ea60721
 STORE_FORMAT = 'ctp.transfer'
@@ -238,7 +238,7 @@ def _as_prompt(p, model, tokenizer):
     if p is None: return None
     if isinstance(p, (str, Path)): return load_any_prompt(p, model, tokenizer)     # a file of either kind
     if isinstance(p, DeepPrompt):
-        prompt_kv(model, p)                  # refuses a deep prompt for another cache shape
+        Prompt.of(p).for_model(model)        # refuses a deep prompt for another cache shape
         return copy.deepcopy(p).to(model.get_input_embeddings().weight.device)
     if isinstance(p, SoftPrompt):
         if p.hidden != model_width(model):
@@ -490,12 +490,12 @@ def train_multilevel(models:dict,             # level name -> frozen causal LM (
     sched = LevelSchedule(names, config.seed, weights)
     first = ms[0]
     if prompt is None: prompt = SoftPrompt.init_from(first, tokenizer, config.n_tokens, how=config.init, seed=config.seed)
-    deep = is_deep(prompt)
+    deep = Prompt.of(prompt).deep
     if deep:                                 # every model must cache keys and values of the prompt's shape
         shapes = {n: kv_shape(m) for n, m in models.items()}
         if len(set(shapes.values())) != 1: raise ConfigError(f"the models cache keys and values of different shapes {shapes}; one deep prompt fits one shape")
         if prompt.n_tokens != config.n_tokens: raise ConfigError(f"the prompt has {prompt.n_tokens} tokens, the run needs {config.n_tokens}")
-        prompt_kv(first, prompt)
+        Prompt.of(prompt).for_model(first)
     elif prompt.n_tokens != config.n_tokens or prompt.hidden != model_width(first):
         raise ConfigError(f"the prompt is [{prompt.n_tokens}, {prompt.hidden}], the run needs [{config.n_tokens}, {model_width(first)}]")
     prompt = copy.deepcopy(prompt).to(first.get_input_embeddings().weight.device)
