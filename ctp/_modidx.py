@@ -55,6 +55,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                            'ctp.bench.write_bench': ('bench.html#write_bench', 'ctp/bench.py')},
             'ctp.cli': { 'ctp.cli._check_out_file': ('cli.html#_check_out_file', 'ctp/cli.py'),
                          'ctp.cli._console': ('cli.html#_console', 'ctp/cli.py'),
+                         'ctp.cli._extra': ('cli.html#_extra', 'ctp/cli.py'),
                          'ctp.cli._harness_eval': ('cli.html#_harness_eval', 'ctp/cli.py'),
                          'ctp.cli._thresholds': ('cli.html#_thresholds', 'ctp/cli.py'),
                          'ctp.cli._usage': ('cli.html#_usage', 'ctp/cli.py'),

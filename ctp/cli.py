@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #e896708c
 from __future__ import annotations
-import json, os, re, sys, time
+import contextlib, json, os, re, sys, time
 from pathlib import Path
 from fastcore.script import anno_parser
 from .core import *
@@ -70,11 +70,20 @@ def _check_out_file(path:str|Path)->Path:
         raise ConfigError(f"output folder {str(p.parent)!r} is (inside) a file; a folder is needed")
     return p
 
+@contextlib.contextmanager
+def _extra(extra:str): # the extra whose requirements the block imports (harness, demo)
+    "Within: a missing third-party module is a ConfigError naming the extra that installs it (`pip install ctp` leaves the extras out)."
+    try: yield
+    except ModuleNotFoundError as e:
+        if (e.name or '').split('.')[0] == 'ctp': raise
+        raise ConfigError(f"this needs {e.name!r}, which `pip install ctp` leaves out: pip install 'ctp[{extra}]'") from None
+
+
 # %% ../nbs/09_cli.ipynb #18d9727d
 def _harness_eval(m, tok, prompt, tasks:list, n:int, bos, out, level:str, prompt_file)->dict:
     "`ctp eval --harness`: lm-evaluation-harness on ctp's offline task copies, zero_shot's question subsets, through `ctp.harness.PromptedLM`."
-    import tempfile, lm_eval
-    from ctp.harness import PromptedLM, harness_tasks, harness_samples
+    import tempfile
+    with _extra('harness'): import lm_eval; from ctp.harness import PromptedLM, harness_tasks, harness_samples
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
         r = lm_eval.simple_evaluate(model=PromptedLM(m, tokenizer=tok, prompt=prompt, add_bos_token=bos), tasks=tasks,
@@ -114,7 +123,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
     Level.parse(level); get_dtype(dtype)
     if prompt: check_prompt_files([prompt], model)
     if harness is not None:
-        from ctp.harness import HARNESS_TASKS
+        with _extra('harness'): from ctp.harness import HARNESS_TASKS
         if not csv_list(harness): raise ConfigError("--harness needs at least one task, e.g. --harness piqa,arc_easy")
         for t in csv_list(harness): check_choice('harness task', t, HARNESS_TASKS, DataError)
     if out: _check_out_file(out)
@@ -239,7 +248,7 @@ def demo(model:str='smollm2-135m', # embedded name, hub id, model folder or GGUF
          device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Ask the dense and the compressed model (with a prompt) the same questions; print answers and perplexities."
     from ctp.data import PAPER_QUESTIONS
-    from ctp.demo import Demo
+    with _extra('demo'): from ctp.demo import Demo
     if prompt not in ('none', 'hard') and not str(prompt).endswith('.safetensors'):
         raise ConfigError(f"--prompt {prompt!r}: allowed are 'none', 'hard' or a prompt file ending in .safetensors")
     if prompt not in ('none', 'hard'): check_prompt_files([prompt], model)

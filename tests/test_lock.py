@@ -61,7 +61,9 @@ def test_lock_satisfies_requirements():
     lock = _lock(CPU_LOCK)
     for where, reqs in [('requirements.txt', _requirements_txt()),
                         ('settings.ini requirements', _settings('requirements')),
-                        ('settings.ini dev_requirements', _settings('dev_requirements'))]:
+                        ('settings.ini dev_requirements', _settings('dev_requirements')),
+                        ('settings.ini harness_requirements', _settings('harness_requirements')),
+                        ('settings.ini demo_requirements', _settings('demo_requirements'))]:
         for r in reqs:
             n = canonicalize_name(r.name)
             assert n in lock, f'{where}: {r} is not in requirements.lock'
