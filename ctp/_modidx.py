@@ -544,6 +544,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                                  'ctp.soft_prompt._loss_fn': ('soft_prompt.html#_loss_fn', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt._rebuilt': ('soft_prompt.html#_rebuilt', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt._trained': ('soft_prompt.html#_trained', 'ctp/soft_prompt.py'),
+                                 'ctp.soft_prompt.corpus_start': ('soft_prompt.html#corpus_start', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt.from_peft': ('soft_prompt.html#from_peft', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt.load_prompt': ('soft_prompt.html#load_prompt', 'ctp/soft_prompt.py'),
                                  'ctp.soft_prompt.lora_params_per_rank': ('soft_prompt.html#lora_params_per_rank', 'ctp/soft_prompt.py'),

@@ -176,9 +176,10 @@ def docs(out:str='_site',   # folder of the site
          serve:bool=False,  # serve the site on 127.0.0.1 after building it
          port:int=8000):    # port to serve on
     "Build README.md and the offline docs site (Sphinx) from the notebooks."
-    from ctp.docs import build_docs, build_readme
-    print(f'wrote {build_readme()}')
-    site = build_docs(out, force=force)
+    with _extra('dev'):                      # the builder's own requirements (nbdev, Sphinx, ...) are the dev extra's
+        from ctp.docs import build_docs, build_readme
+        print(f'wrote {build_readme()}')
+        site = build_docs(out, force=force)
     if serve:
         import functools, http.server
         h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))

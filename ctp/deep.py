@@ -14,14 +14,13 @@ from .core import *
 from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS
 from .runtime import kv_shape, prefix_kv
-from .soft_prompt import SoftPrompt, prompt_metadata, save_prompt, load_prompt, read_prompt_metadata
+from .soft_prompt import SoftPrompt, DEEP_FORMAT, corpus_start, prompt_metadata, save_prompt, load_prompt, read_prompt_metadata
 
 # %% auto #0
-__all__ = ['DEEP_FORMAT', 'DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata',
-           'save_any_prompt', 'to_peft_prefix']
+__all__ = ['DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata', 'save_any_prompt',
+           'to_peft_prefix']
 
 # %% ../nbs/06a_deep.ipynb #098babb7
-DEEP_FORMAT = 'ctp.deep_prompt'   # the `format` of a deep prompt file
 _INT_META = ('n_tokens', 'layers', 'kv_heads', 'head_dim', 'hidden_size', 'vocab_size', 'steps')
 
 class DeepPrompt(nn.Module):
@@ -80,12 +79,7 @@ class DeepPrompt(nn.Module):
         check_choice('prompt init', how, INITS)
         n_tokens = int(check_range('n_tokens', n_tokens, 1))
         if how == 'corpus':                       # the hard prompt of the corpus's first N tokens, as SoftPrompt's 'corpus' start
-            if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.numel() == 0 or blocks.is_floating_point():
-                raise ConfigError(f"how='corpus' needs the training blocks, a [n, T] tensor of token ids (blocks=), got {type(blocks).__name__}")
-            t = blocks.reshape(-1).long().cpu()
-            start = t.repeat(math.ceil(n_tokens / len(t)))[:n_tokens]
-            V = model.get_input_embeddings().weight.shape[0]
-            if int(start.max()) >= V: raise ConfigError(f"the blocks hold token id {int(start.max())}, outside the model's vocabulary of {V}")
+            start = corpus_start(blocks, n_tokens, model.get_input_embeddings().weight.shape[0])
         else: start = SoftPrompt.init_from(model, tokenizer, n_tokens, how=how, text=text, seed=seed)
         return cls.from_shallow(model, start, dtype, meta={**prompt_metadata(model, tokenizer), 'init': how})
 

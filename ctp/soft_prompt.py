@@ -20,8 +20,9 @@ from .runtime import Prompt, forward_with_prompt, lm_loss, input_embedding
 from .evaluate import perplexity, recovery
 
 # %% auto #0
-__all__ = ['PROMPT_FORMAT', 'model_width', 'prompt_metadata', 'SoftPrompt', 'train_prompt', 'save_prompt', 'read_prompt_metadata',
-           'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank', 'lora_rank_for', 'train_lora', 'plot_curves']
+__all__ = ['PROMPT_FORMAT', 'DEEP_FORMAT', 'model_width', 'prompt_metadata', 'corpus_start', 'SoftPrompt', 'train_prompt',
+           'save_prompt', 'read_prompt_metadata', 'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank',
+           'lora_rank_for', 'train_lora', 'plot_curves']
 
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
 _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
@@ -42,6 +43,18 @@ def prompt_metadata(model, tokenizer=None)->dict:
 
 
 # %% ../nbs/06_soft_prompt.ipynb #b3bd2b2b
+def corpus_start(blocks:torch.Tensor, # the training blocks [n, T] of token ids
+                 n_tokens:int,        # prompt positions N
+                 vocab:int            # the model's vocabulary size
+                )->torch.Tensor:
+    "The training corpus's first N tokens (repeated if it has fewer): the 'corpus' start of either prompt kind."
+    if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.numel() == 0 or blocks.is_floating_point():
+        raise ConfigError(f"how='corpus' needs the training blocks, a [n, T] tensor of token ids (blocks=), got {type(blocks).__name__}")
+    t = blocks.reshape(-1).long().cpu()
+    ids = t.repeat(math.ceil(n_tokens / len(t)))[:n_tokens]
+    if int(ids.max()) >= vocab: raise ConfigError(f"the blocks hold token id {int(ids.max())}, outside the model's vocabulary of {vocab}")
+    return ids
+
 class SoftPrompt(nn.Module):
     "A learned `[n_tokens, hidden]` matrix of input embeddings, prepended to every input of a frozen causal LM."
     def __init__(self, n_tokens:int=100, # number of soft tokens N
@@ -90,12 +103,7 @@ class SoftPrompt(nn.Module):
                 raise ConfigError(f"how='text' needs a tokenizer and a non-empty text, got tokenizer={type(tokenizer).__name__}, text={text!r}")
             t = tokenizer(text, add_special_tokens=False)['input_ids']
             ids = torch.tensor((t * math.ceil(n_tokens / len(t)))[:n_tokens])
-        elif how == 'corpus':
-            if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.numel() == 0 or blocks.is_floating_point():
-                raise ConfigError(f"how='corpus' needs the training blocks, a [n, T] tensor of token ids (blocks=), got {type(blocks).__name__}")
-            t = blocks.reshape(-1).long().cpu()
-            ids = t.repeat(math.ceil(n_tokens / len(t)))[:n_tokens]             # the corpus's first N tokens
-            if int(ids.max()) >= V: raise ConfigError(f"the blocks hold token id {int(ids.max())}, outside the model's vocabulary of {V}")
+        elif how == 'corpus': ids = corpus_start(blocks, n_tokens, V)
         with torch.no_grad():
             if how == 'random':
                 w = W.detach().float()
@@ -190,7 +198,8 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     return res
 
 # %% ../nbs/06_soft_prompt.ipynb #ddc343df
-PROMPT_FORMAT = 'ctp.soft_prompt'
+PROMPT_FORMAT = 'ctp.soft_prompt'   # the `format` of a (shallow) prompt file
+DEEP_FORMAT = 'ctp.deep_prompt'     # ctp.deep's: named here, below both kinds, so that a reader of either can tell the other's files
 
 def save_prompt(prompt:SoftPrompt, # the prompt
                 path:str|Path,     # the .safetensors file to write
@@ -210,7 +219,7 @@ def read_prompt_metadata(path:str|Path)->dict:
     "The metadata of a prompt file, without loading its tensor."
     p = Path(path)
     md, keys = read_header(p, 'prompt file')
-    if md.get('format') == 'ctp.deep_prompt':   # ctp.deep's DEEP_FORMAT
+    if md.get('format') == DEEP_FORMAT:
         raise PromptFileError(f"{str(p)!r} is a deep prompt (keys and values at every layer): load it with ctp.deep.load_deep_prompt, "
                               f"or ctp.deep.load_any_prompt for either kind")
     if md.get('format') != PROMPT_FORMAT or 'prompt' not in keys:

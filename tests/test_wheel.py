@@ -1,6 +1,6 @@
 """The installed package, as a user gets it: a wheel built from the repository, installed without extras beside
-only what its requirements pull in, imports ctp and answers `ctp --help` and `ctp train --help`; `ctp demo` and
-`ctp eval --harness` say which extra installs what they lack (ipywidgets, lm-eval).
+only what its requirements pull in, imports ctp and answers `ctp --help` and `ctp train --help`; `ctp demo`,
+`ctp eval --harness` and `ctp docs` say which extra installs what they lack (ipywidgets, lm-eval, the docs builder's).
 
 No network: the requirements' closure is taken from this venv (each distribution's own files, linked into a fresh
 site folder), so the check is that the declared requirements suffice, not that PyPI serves them."""
@@ -77,6 +77,6 @@ def test_wheel_without_dev_extras(tmp_path):
                                   "import importlib.util as u; print([m for m in ('lm_eval', 'ipywidgets') if u.find_spec(m)])"],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert extras.stdout.split()[-1] == '[]', extras.stdout         # the extras' requirements are not installed with ctp
-    for args, extra in ((['demo'], 'demo'), (['eval', '--harness', 'piqa'], 'harness')):   # each says how to install what it lacks, before any model loads
+    for args, extra in ((['demo'], 'demo'), (['eval', '--harness', 'piqa'], 'harness'), (['docs', '--out', str(tmp_path/'site')], 'dev')):   # each says how to install what it lacks, before any model loads
         r = subprocess.run(py + ['-c', boot] + args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
         assert r.returncode == 2 and f"pip install 'ctp[{extra}]'" in r.stderr, (args, r.returncode, r.stderr[-2000:])
