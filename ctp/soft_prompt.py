@@ -45,13 +45,11 @@ def prompt_metadata(model, tokenizer=None)->dict:
 # %% ../nbs/06_soft_prompt.ipynb #b3bd2b2b
 def corpus_start(blocks:torch.Tensor, # the training blocks [n, T] of token ids
                  n_tokens:int,        # prompt positions N
-                 vocab:int            # the model's vocabulary size
-                )->torch.Tensor:
+                 vocab:int)->torch.Tensor: # the model's vocabulary size
     "The training corpus's first N tokens (repeated if it has fewer): the 'corpus' start of either prompt kind."
     if not isinstance(blocks, torch.Tensor) or blocks.dim() != 2 or blocks.numel() == 0 or blocks.is_floating_point():
         raise ConfigError(f"how='corpus' needs the training blocks, a [n, T] tensor of token ids (blocks=), got {type(blocks).__name__}")
-    t = blocks.reshape(-1).long().cpu()
-    ids = t.repeat(math.ceil(n_tokens / len(t)))[:n_tokens]
+    ids = blocks.reshape(-1).long().cpu().repeat(math.ceil(n_tokens / blocks.numel()))[:n_tokens]
     if int(ids.max()) >= vocab: raise ConfigError(f"the blocks hold token id {int(ids.max())}, outside the model's vocabulary of {vocab}")
     return ids
 

@@ -174,8 +174,7 @@ def _oneshot(model, recipe, calibration=None, desc='compress', progress=True, ke
         # oneshot re-reads the model's config from `name_or_path` to refuse already-quantized checkpoints; an
         # in-memory model (e.g. a tiny test model) has none, and `compress` has done that check itself
         def validate_model(self, model): pass
-    held = next((p.device for p in model.parameters() if p.device.type != 'meta'), torch.device('cpu'))   # (offloaded weights are on meta)
-    kw, dev = {}, torch.device(device) if device is not None else held
+    kw, dev = {}, torch.device(device) if device is not None else next(p.device for p in model.parameters() if p.device.type != 'meta')   # (offloaded weights are on meta)
     if calibration is not None:
         kw['dataset'] = torch.utils.data.DataLoader(
             [{'input_ids': b[None].to(dev), 'attention_mask': torch.ones_like(b)[None].to(dev)} for b in calibration], batch_size=None)
