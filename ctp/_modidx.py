@@ -449,6 +449,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '', 'doc_host': '.', 'git_ur
                                'ctp.reproduce._control': ('reproduce.html#_control', 'ctp/reproduce.py'),
                                'ctp.reproduce._control_training': ('reproduce.html#_control_training', 'ctp/reproduce.py'),
                                'ctp.reproduce._dense': ('reproduce.html#_dense', 'ctp/reproduce.py'),
+                               'ctp.reproduce._dense_model': ('reproduce.html#_dense_model', 'ctp/reproduce.py'),
                                'ctp.reproduce._open_folder': ('reproduce.html#_open_folder', 'ctp/reproduce.py'),
                                'ctp.reproduce._plots': ('reproduce.html#_plots', 'ctp/reproduce.py'),
                                'ctp.reproduce._prompted': ('reproduce.html#_prompted', 'ctp/reproduce.py'),

@@ -113,6 +113,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
           bos:str='auto',            # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
           unpacked:bool=False,       # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
           dtype:str='auto',          # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
+          offload:bool=False,        # a model larger than the device: dense, placed by accelerate (the card, then the host); compressed one layer at a time from the host
           device:str='auto'):        # 'auto', 'cpu', 'cuda', ...
     "Evaluate a model (compressed or not, with or without a prompt): perplexity and zero-shot accuracy."
     from ctp.evaluate import evaluate_suite, suite_table
@@ -128,7 +129,7 @@ def eval_(model:str='smollm2-135m',  # embedded name, hub id, model folder, GGUF
         for t in csv_list(harness): check_choice('harness task', t, HARNESS_TASKS, DataError)
     if out: _check_out_file(out)
     b = bos_choice(bos)
-    m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)
+    m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype, offload=offload)
     p = None
     if prompt:
         from ctp.deep import load_any_prompt
@@ -208,6 +209,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
           bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
           unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
           dtype:str='auto',         # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
+          offload:bool=False,       # a model larger than the device: dense, placed by accelerate (the card, then the host); compressed one layer at a time from the host
           device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "Train a soft prompt (shallow or deep) on the frozen (compressed) model; resumes from its checkpoint if interrupted."
     from ctp.compress import Level
@@ -227,7 +229,7 @@ def train(model:str='smollm2-135m', # embedded name, hub id, model folder, GGUF 
         raise ConfigError(f"output folder {str(out.parent)!r} is (inside) a file; a folder is needed")
     cfg = train_config(steps, eval_every, max(1, min(eval_every, 30)), n_tokens=n_tokens, init=init, lr=lr,
                         batch_size=batch_size, seq_len=seq_len, seed=seed, recompute=recompute, objective=objective, kd_topk=kd_topk)
-    m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype)   # the prompt's parameters stay fp32; its rows are cast to the model's dtype
+    m, tok = open_model(model, level, device=device, unpacked=unpacked, dtype=dtype, offload=offload)   # the prompt's parameters stay fp32; its rows are cast to the model's dtype
     base = model_record(m).base or model
     teacher = lambda: load_model(base, dtype=dtype, device=device)[0]   # loaded by recover if the dense model writes or teaches; let go when it can be
     res = recover(m, tok, corpus, kind=kind, config=cfg, checkpoint_dir=out.with_suffix('.ckpt'), teacher=teacher, bos=b, level=level)

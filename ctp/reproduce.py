@@ -38,7 +38,8 @@ def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, 
                device:str='auto',        # 'auto', 'cpu', 'cuda', ...
                progress:bool=True,       # progress bar over the layers while compressing
                unpacked:bool=False,      # hold llm-compressor's integer layers as float weights (default: packed, `ctp.compress.PackedLinear`)
-               dtype:str='auto'):        # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
+               dtype:str='auto',         # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
+               offload:bool=False):      # a model larger than the device: dense, placed by accelerate (`device_map='auto'`: the card, then the host); compressed on the device one layer at a time, from the host
     "Load `model` at `level` (from the compression cache when possible); returns `(model, tokenizer)`."
     from ctp.compress import Level, get_compressed, load_compressed, model_level, is_compressed
     from ctp.models import load_model
@@ -50,8 +51,8 @@ def open_model(model:str='smollm2-135m', # embedded name, hub id, model folder, 
         if str(lvl) not in ('dense', str(have)):
             raise ConfigError(f"folder {model!r} holds a model compressed to {have}, not {lvl}; pass --level {have} or --level dense")
         return m.to(dt), tok
-    if str(lvl) == 'dense': return load_model(model, dtype=dt, device=device)
-    m, tok = get_compressed(model, lvl, calib_n=calib_blocks(calib_n), seed=seed, device=device, progress=progress, packed=not unpacked)
+    if str(lvl) == 'dense': return load_model(model, dtype=dt, device=device, **({'device_map': 'auto'} if offload else {}))
+    m, tok = get_compressed(model, lvl, calib_n=calib_blocks(calib_n), seed=seed, device=device, progress=progress, packed=not unpacked, offload=offload)
     return m.to(dt), tok             # calibrated as compression does; run in the dtype asked (the 4-bit words stay integers)
 
 # %% ../nbs/09a_reproduce.ipynb #6580bc97
@@ -128,6 +129,7 @@ def reproduce(model:str='smollm2-135m', # embedded name, hub id, model folder or
               bos:str='auto',           # start text with the bos token: 'auto' (as the tokenizer does), 'yes' or 'no'
               unpacked:bool=False,      # hold the 4-bit layers as float weights (faster per step, about 3x their memory; in fp32 the numbers are the same)
               dtype:str='auto',         # activations: 'auto' (fp32 on a CPU, bf16 on a GPU), 'fp32', 'fp16' (what vLLM serves), 'bf16'
+              offload:bool=False,       # the dense model larger than the device: placed by accelerate (the card, then the host) to evaluate and teach, compressed one layer at a time
               device:str='auto'):       # 'auto', 'cpu', 'cuda', ...
     "The main job: compress, evaluate, train a prompt (shallow or deep) on the frozen compressed model, evaluate again, and write the recovery panel."
     run = ReproduceRun.start(**locals())
@@ -316,11 +318,14 @@ def _report(run)->dict:
     return results
 
 # %% ../nbs/09a_reproduce.ipynb #a3fbde34
+def _dense_model(run):
+    "The dense model and its tokenizer, placed as the run asks (`--offload`: by accelerate, the card then the host)."
+    return open_model(run.args['model'], 'dense', device=run.args['device'], dtype=run.args['dtype'], offload=run.args['offload'])
+
 def _dense(run)->dict:
     "Evaluate the dense model."
     from ctp.evaluate import evaluate_suite
-    from ctp.models import load_model
-    return evaluate_suite(*load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device']), **run.suite)
+    return evaluate_suite(*_dense_model(run), **run.suite)
 
 def _compress(run)->str|None:
     "Open the compressed model: from its folder, from the cache, or compressed now (and cached); returns where it came from."
@@ -331,7 +336,7 @@ def _compress(run)->str|None:
     t0 = time.time()
     print(f'[compress] {run.level}: ' + (f'from {where}' if where else f'compressing with {calib_n} calibration blocks (cached for later runs) ...'), flush=True)
     run.model, run.tok = open_model(model, run.level, calib_n=calib_n, seed=run.config['seed'], device=run.args['device'], progress=True,
-                                    unpacked=run.args['unpacked'], dtype=run.args['dtype'])
+                                    unpacked=run.args['unpacked'], dtype=run.args['dtype'], offload=run.args['offload'])
     print(f'[compress] {time.time() - t0:.0f} s', flush=True)
     return where
 
@@ -343,9 +348,8 @@ def _compressed(run)->dict:
 def _train_on(run, model, level:str, name:str, folder:str, dense=None)->dict:
     "Train the run's prompt on `model` (checkpointed in the run's `folder`; kd/mix or corpus 'self': the dense model teaches or writes); save it as NAME.safetensors."
     from ctp.deep import save_any_prompt
-    from ctp.models import load_model
     from ctp.recover import recover
-    teacher = dense if dense is not None else lambda: load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]   # recover loads it if needed, lets it go when it can
+    teacher = dense if dense is not None else lambda: _dense_model(run)[0]   # recover loads it if needed, lets it go when it can
     res = recover(model, run.tok, run.args['corpus'], kind=run.config['kind'], config=run.cfg, checkpoint_dir=run.out/folder,
                   teacher=teacher, bos=run.suite['bos'], level=level)
     save_any_prompt(res.prompt, run.out/f'{name}.safetensors')
@@ -364,8 +368,7 @@ def _prompted(run)->dict:
 
 def _control_training(run)->dict:
     "The control's training: the same recipe on the dense model, saved as control.safetensors (the one dense model is student, teacher and writer: all frozen)."
-    from ctp.models import load_model
-    dense = load_model(run.args['model'], dtype=run.args['dtype'], device=run.args['device'])[0]
+    dense = _dense_model(run)[0]
     return _train_on(run, dense, 'dense', 'control', 'control-checkpoint', dense=dense)
 
 def _control(run)->dict:
