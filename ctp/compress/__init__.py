@@ -161,5 +161,5 @@ def get_compressed(name:str=DEFAULT_MODEL,   # embedded name, hub id, local fold
             info['seconds'] = round(time.time() - t0, 1)
         attach_record(model, calibration=cal)
         save_compressed(model, d, tok, info=info)
-        if packed or offload: return load_compressed(d, device, packed=packed)     # the saved folder (its layers packed), on the device
+        if packed or (offload and get_device(device).type != 'cpu'): return load_compressed(d, device, packed=packed)   # the saved folder (its layers packed), on the device
         return model, tok
