@@ -34,9 +34,8 @@ class Prompt:
         if callable(getattr(m, 'layer_kv', None)): return cls(prompt, True)
         if not isinstance(prompt, (nn.Module, torch.Tensor)):
             raise ConfigError(f"prompt must be None, a [P, H] tensor or a module returning one, or a deep prompt, got {type(prompt).__name__}")
-        p = cls(prompt, False)
-        if isinstance(prompt, torch.Tensor): p.embeds()   # a tensor is checked now; a module when it runs (its forward, through DDP, once a use)
-        return p
+        if isinstance(prompt, torch.Tensor): cls(prompt, False).embeds()   # a tensor is checked now; a module when it runs (its forward, through DDP, once a use)
+        return cls(prompt, False)
 
     def embeds(self)->torch.Tensor:
         "A shallow prompt's `[P, H]` input embeddings (computed by the module's forward, through DDP where wrapped)."
