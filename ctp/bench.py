@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import *
 from .models import attach_record, model_record
-from .runtime import lm_loss, fast_lm_loss, fast_path_reason, position_ids_from_mask, PromptCache
+from .runtime import lm_loss, position_ids_from_mask
+from .fast_loss import fast_lm_loss, fast_path_reason
+from .generation import PromptCache
 from .plan import LLAMA_SHAPES   # the shapes of the random-weight models (the memory plan's table)
 
 # %% auto #0

@@ -11,8 +11,9 @@ from tqdm.auto import tqdm
 from .core import *
 from .models import model_name, model_record
 from .data import HELDOUT_CORPORA, Example, load_corpus, load_task, token_blocks, uses_bos, TASKS, CORPORA
-from .runtime import (Prompt, input_embedding, max_context, check_context, forward_with_prompt,
-                         lm_loss, prefix_reason, PromptCache)
+from .runtime import Prompt, input_embedding, max_context, check_context, forward_with_prompt, lm_loss, prefix_reason
+from .fast_loss import fast_lm_loss
+from .generation import PromptCache
 
 # %% auto #0
 __all__ = ['CTP_ONLY', 'CHANCE', 'perplexity', 'corpus_perplexity', 'encode_pair', 'loglikelihood', 'zero_shot', 'generate',
@@ -41,7 +42,7 @@ def perplexity(model,               # a causal LM
         check_context(model, blocks.shape[1], len(p or ()))
         tot, cnt = 0.0, 0
         for i in tqdm(range(0, len(blocks), batch_size), desc=desc, disable=None, leave=False):
-            nll, c = lm_loss(model, blocks[i:i+batch_size], prompt=p, fast=p is not None)   # fast: the prompt run once per batch
+            nll, c = (lm_loss if p is None else fast_lm_loss)(model, blocks[i:i+batch_size], prompt=p)   # fast: the prompt run once per batch
             tot += nll.item(); cnt += c
     return math.exp(tot / cnt)
 

@@ -12,7 +12,8 @@ from tqdm.auto import tqdm
 from .core import *
 from .models import DEFAULT_MODEL, model_record
 from .data import Question, load_questions, uses_bos, PAPER_QUESTIONS
-from .runtime import position_ids_from_mask, PromptCache
+from .runtime import position_ids_from_mask
+from .generation import PromptCache
 
 # %% auto #0
 __all__ = ['PAPER_PROMPT', 'SHORT_PROMPT', 'WEATHER_TEXT', 'PAPER_ANSWERS', 'METRICS', 'n_tokens', 'fit_tokens',

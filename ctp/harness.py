@@ -17,7 +17,8 @@ from lm_eval.models.utils import handle_stop_sequences, postprocess_generated_te
 from .core import *
 from .models import load_model
 from .data import olmo_rows, olmo_docs, uses_bos, load_task
-from .runtime import Prompt, prefix_reason, forward_with_prompt, max_context, input_embedding, PromptCache
+from .runtime import Prompt, prefix_reason, forward_with_prompt, max_context, input_embedding
+from .generation import PromptCache
 from .evaluate import loglikelihood
 from .compress import get_compressed, load_compressed, is_compressed
 from .deep import load_any_prompt

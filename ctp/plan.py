@@ -10,7 +10,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch._subclasses.fake_tensor import FakeTensorMode
 from .core import *
 from .models import model_config
-from .runtime import cache_reason, lm_loss
+from .runtime import cache_reason
+from .fast_loss import fast_lm_loss
 from .evaluate import perplexity
 from .compress import Level, target_linears, PackedLinear, CALIB_N, ct_ranges_cleared
 from .train import TrainConfig
@@ -156,7 +157,7 @@ def plan(model='llama3-8b-shape', # a key of LLAMA_SHAPES, a config, or a model 
         dense, student = _fake_model(cfg, Level(), dt), _fake_model(cfg, lv, dt)
         p = (DeepPrompt if kind == 'deep' else SoftPrompt).init_from(student, None, tc.n_tokens, how='random')
         def step():
-            if tc.objective == 'lm': loss = lm_loss(student, ids(B, T), prompt=p, fast=True, checkpoint=tc.recompute)[0]
+            if tc.objective == 'lm': loss = fast_lm_loss(student, ids(B, T), prompt=p, checkpoint=tc.recompute)[0]
             else:
                 k = tc.kd_topk
                 t = LiveTeacher(dense, k) if live else (torch.zeros(B, T - 1, k), torch.zeros(B, T - 1, k, dtype=torch.int32), torch.zeros(B, T - 1))

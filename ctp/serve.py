@@ -12,7 +12,8 @@ from .core import ConfigError, DataError, check_range, get_dtype, atomic_write, 
 from .models import load_model
 from .compress import load_compressed, is_compressed
 from .evaluate import encode_pair
-from .runtime import Prompt, forward_with_prompt, PromptCache, input_embedding
+from .runtime import Prompt, forward_with_prompt, input_embedding
+from .generation import PromptCache
 from .deep import DeepPrompt, save_deep_prompt, load_deep_prompt, load_any_prompt, read_any_metadata
 import ctp.vllm_kv
 

@@ -16,7 +16,8 @@ from .core import *
 from .models import model_name, model_record, tokenizer_fingerprint, same_tokenizer
 from .train import INITS, TrainConfig, TrainResult, dist_info, init_distributed, fit
 from .distill import TeacherCache, LiveTeacher, teacher_cache, hidden_layers, kd_loss
-from .runtime import Prompt, forward_with_prompt, lm_loss, input_embedding
+from .runtime import Prompt, forward_with_prompt, input_embedding
+from .fast_loss import fast_lm_loss
 from .evaluate import perplexity, recovery
 
 # %% auto #0
@@ -128,7 +129,7 @@ def _loss_fn(model, trained, config:TrainConfig, teacher, train_blocks, tokenize
     "The loss of a step: the fast next-token loss, or distillation from the teacher (mixed with it by kd_weight)."
     if config.objective == 'lm':
         if teacher is not None: raise ConfigError("a teacher is given but config.objective is 'lm'; set objective='kd' or 'mix' to distil")
-        return lambda b: lm_loss(model, b, prompt=trained, fast=True, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
+        return lambda b: fast_lm_loss(model, b, prompt=trained, checkpoint=config.recompute)   # same loss and gradient, less work (03_evaluate)
     if teacher is None: raise ConfigError(f"objective {config.objective!r} needs a teacher: the dense model or its TeacherCache (teacher=)")
     if config.recompute: raise ConfigError(f"recompute=True is not available with objective {config.objective!r}; use objective='lm' or recompute=False")
     if isinstance(teacher, TeacherCache):

@@ -14,7 +14,8 @@ from filelock import FileLock
 from .core import *
 from .compress import Level
 from .data import CORPORA, TASKS, load_corpus, load_task, token_blocks
-from .runtime import Prompt, lm_loss, kv_shape
+from .runtime import Prompt, kv_shape
+from .fast_loss import fast_lm_loss
 from .evaluate import loglikelihood, perplexity, zero_shot
 from .soft_prompt import SoftPrompt, load_prompt, model_width
 from .evaluate import recovery
@@ -499,7 +500,7 @@ def train_multilevel(models:dict,             # level name -> frozen causal LM (
     elif prompt.n_tokens != config.n_tokens or prompt.hidden != model_width(first):
         raise ConfigError(f"the prompt is [{prompt.n_tokens}, {prompt.hidden}], the run needs [{config.n_tokens}, {model_width(first)}]")
     prompt = copy.deepcopy(prompt).to(first.get_input_embeddings().weight.device)
-    def loss_fn(b, level): return lm_loss(models[level], b, prompt=prompt, fast=True, checkpoint=config.recompute)
+    def loss_fn(b, level): return fast_lm_loss(models[level], b, prompt=prompt, checkpoint=config.recompute)
     def eval_fn(vb):
         with torch.no_grad():
             return math.exp(sum(math.log(perplexity(m, vb, prompt=prompt, batch_size=config.batch_size)) for m in ms) / len(ms))

@@ -17,8 +17,7 @@ ROLES = ('method', 'guard', 'adapter')
 # names the version it was written for: LLMC_TESTED, BNB_TESTED, TRANSFORMERS_TESTED, TORCH_TESTED) or silence its logging.
 ADAPTERS = {'ctp.compress.llmc': None, 'ctp.compress.bnb': None, 'ctp.vllm_kv': None,   # None: the whole module
             'ctp.compress.packed': {'to_packed'},   # swaps the layers transformers loaded packed (CT_TESTED, via check_llmc)
-            'ctp.runtime': {'transformers_tested', '_PrefixLayer', 'PrefixCache', '_prefix_causal_sdpa',
-                            'register_prefix_attention', '_attn_name', '_attn_impl', '_checkpointed'},
+            'ctp.hf_adapter': None,   # the shared prefix's cache, the padded kernel, attention switched for a call, recomputation (TRANSFORMERS_TESTED)
             'ctp.models': {'hf_quiet', 'plain_after_gguf'},
             'ctp.plan': None}      # the memory plan runs on torch's fake tensors and a dispatch mode (TORCH_TESTED)
 # Guards, by name: they raise on what they refuse (or warn), or return the reason a fast path does not apply.

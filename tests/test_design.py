@@ -255,7 +255,7 @@ def test_cli_is_argument_handling():
 
 # --- (e) the reading path: compress -> train -> evaluate ----------------------------------------------------------------
 
-PATH_ROOMS = {'core', 'models', 'data', 'runtime', 'evaluate', 'compress', 'train', 'distill', 'soft_prompt', 'deep', 'recover'}
+PATH_ROOMS = {'core', 'models', 'data', 'hf_adapter', 'runtime', 'fast_loss', 'evaluate', 'compress', 'train', 'distill', 'soft_prompt', 'deep', 'recover'}
 # The budgets grew with the method: since chapter 07b the default recipe also writes its training text with the dense
 # model and distils from it (ctp.distill on the path), 128 more lines of the method than the LM recipe's 374.
 PATH_BUDGET = 1400    # lines of the ctp functions the README's calls enter (1,361 when measured; 1,120 with the LM recipe)
@@ -296,6 +296,19 @@ def test_reading_path(tmp_path, monkeypatch):
     assert 200 < roles['method'][2] <= METHOD_BUDGET, f"the method's own lines that ran: {roles['method'][2]} (budget {METHOD_BUDGET}): {roles}"
     unguarded = [f'{m}.{f}' for m, f in t.functions() if role(m, f) == 'guard' and not _guards(_function_nodes(m)[f])]
     assert not unguarded, f'named as guards but refuse nothing: {unguarded}'
+    rows = _index_rows()                                  # the docs' tables are the trace's numbers
+    assert {m: rows[f'`{m}`'] for m in pm} == {m: tuple(v) for m, v in pm.items()}, f'the index\'s reading-path table differs from the trace: {pm}'
+    assert {r: rows[r] for r in roles} == {r: tuple(v) for r, v in roles.items()}, f'the index\'s roles table differs from the trace: {roles}'
+
+def _index_rows()->dict:
+    "{first cell: (functions, lines, lines that ran)} of each row of the index's reading-path tables (the last three columns)."
+    src = '\n'.join(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells'])
+    src = src[src.index('**The reading path.**'):]
+    out = {}
+    for line in src.splitlines():
+        cols = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cols) >= 4 and all(c.isdigit() for c in cols[-3:]): out.setdefault(cols[0], tuple(int(c) for c in cols[-3:]))
+    return out
 
 # --- (f) every reach into another library's internals lies in an adapter -------------------------------------------------
 
