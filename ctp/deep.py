@@ -14,17 +14,18 @@ from .core import *
 from .models import model_name, tokenizer_fingerprint, same_tokenizer
 from .train import INITS
 from .runtime import kv_shape, prefix_kv
-from .soft_prompt import SoftPrompt, DEEP_FORMAT, corpus_start, prompt_metadata, save_prompt, load_prompt, read_prompt_metadata
+from .soft_prompt import PromptModule, SoftPrompt, DEEP_FORMAT, corpus_start, prompt_metadata
 
 # %% auto #0
-__all__ = ['DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata', 'save_any_prompt',
-           'to_peft_prefix']
+__all__ = ['DeepPrompt', 'save_deep_prompt', 'load_deep_prompt', 'load_any_prompt', 'read_any_metadata', 'save_any_prompt']
 
 # %% ../nbs/06a_deep.ipynb #098babb7
 _INT_META = ('n_tokens', 'layers', 'kv_heads', 'head_dim', 'hidden_size', 'vocab_size', 'steps')
 
-class DeepPrompt(nn.Module):
+class DeepPrompt(PromptModule):
     "Trained keys and values `[layers, kv_heads, n_tokens, head_dim]` at every layer of a frozen causal LM, served from its cache."
+    FORMAT, KIND = DEEP_FORMAT, 'deep'
+    TENSORS, INT_META = {'keys': 'keys', 'values': 'values'}, _INT_META
     def __init__(self, n_tokens:int=100, # prompt positions N
                  layers:int=30,            # the model's layers L
                  kv_heads:int=3,           # its key/value heads
@@ -51,6 +52,39 @@ class DeepPrompt(nn.Module):
         return [(self.keys[i:i+1], self.values[i:i+1]) for i in range(self.keys.shape[0])]
     def forward(self)->list: return self.layer_kv()
     def extra_repr(self): return f"n_tokens={self.n_tokens}, layers={self.shape[0]}, kv_heads={self.shape[1]}, head_dim={self.shape[3]}, dtype={self.keys.dtype}"
+
+    def file_meta(self)->dict:
+        L, h, N, d = self.shape
+        return dict(kind='deep', n_tokens=N, layers=L, kv_heads=h, head_dim=d)
+    @classmethod
+    def check_file(cls, path, t, md):
+        k, v = t['keys'], t['values']
+        said = tuple(md.get(x) for x in ('layers', 'kv_heads', 'n_tokens', 'head_dim'))
+        if k.dim() != 4 or k.shape != v.shape or tuple(k.shape) != said or not k.is_floating_point():
+            raise PromptFileError(f"deep prompt {str(path)!r} is inconsistent: its metadata say [layers, kv_heads, n_tokens, head_dim] = {list(said)}, "
+                                  f"its tensors are {tuple(k.shape)} and {tuple(v.shape)} ({k.dtype})")
+    @classmethod
+    def check_model(cls, path, t, md, model, tokenizer=None):
+        L, h, N, d = t['keys'].shape
+        if kv_shape(model) != (L, h, d):
+            raise PromptFileError(f"deep prompt {str(path)!r} holds keys and values for {L} layers x {h} heads x {d} (made for {md.get('model', '?')!r}), "
+                                  f"but {model_name(model)!r} caches {' x '.join(map(str, kv_shape(model)))}; a deep prompt only fits models of its own cache shape")
+    @classmethod
+    def from_file(cls, t, meta, dtype):
+        L, h, N, d = t['keys'].shape
+        return cls(N, L, h, d, dtype, t['keys'], t['values'], meta)
+    def peft_adapter(self, model)->tuple:
+        "PEFT 0.21's prefix-tuning config and its `[N, L * 2 * h * d]` matrix (see *PEFT's prefix tuning*, below)."
+        from peft import PrefixTuningConfig
+        L, h, N, d = self.shape
+        if kv_shape(model) != (L, h, d):
+            raise PromptFileError(f"the deep prompt holds {L} layers x {h} heads x {d}; {model_name(model)!r} caches {' x '.join(map(str, kv_shape(model)))}")
+        c = model.config
+        cfg = PrefixTuningConfig(task_type='CAUSAL_LM', num_virtual_tokens=N, num_layers=L, token_dim=h * d, num_attention_heads=h,
+                                 encoder_hidden_size=h * d, prefix_projection=False, num_transformer_submodules=1,
+                                 base_model_name_or_path=getattr(c, '_name_or_path', '') or model_name(model), inference_mode=True)
+        w = torch.stack([self.keys.detach(), self.values.detach()], 1)      # [L, 2, h, N, d]
+        return cfg, w.permute(3, 0, 1, 2, 4).reshape(N, L * 2 * h * d)
 
     @classmethod
     def from_shallow(cls, model,           # the causal LM the prompt is for
@@ -89,13 +123,8 @@ def save_deep_prompt(prompt:DeepPrompt, # the prompt
                      **meta)->Path:     # extra metadata to record (str, int or float values)
     "Write a deep prompt and its metadata to a safetensors file, atomically; return the path."
     if not isinstance(prompt, DeepPrompt): raise ConfigError(f"save_deep_prompt needs a DeepPrompt, got {type(prompt).__name__}")
-    L, h, N, d = prompt.shape
-    md = {**prompt.meta, **meta, 'kind': 'deep', 'n_tokens': N, 'layers': L, 'kv_heads': h, 'head_dim': d}
-    md = {k: str(v) for k, v in md.items() if v is not None}
-    md.update(format=DEEP_FORMAT, version='1')
-    with atomic_write(path) as tmp:
-        save_file({'keys': prompt.keys.detach().cpu().contiguous(), 'values': prompt.values.detach().cpu().contiguous()}, str(tmp), metadata=md)
-    return Path(path)
+    return prompt.save(path, **meta)
+
 
 # %% ../nbs/06a_deep.ipynb #3c2f3406
 def load_deep_prompt(path:str|Path,  # a file written by `save_deep_prompt`
@@ -104,78 +133,30 @@ def load_deep_prompt(path:str|Path,  # a file written by `save_deep_prompt`
                      dtype:str|torch.dtype|None=None, # None: as stored; or 'model', 'fp32', ...
                     )->DeepPrompt:
     "Load a deep prompt file, checking it against itself, the model's cache shape (error) and the tokenizer (warning)."
-    p = Path(path)
-    md, names = read_header(p, 'prompt file')
-    try: t = load_file(str(p))
-    except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"deep prompt file {str(p)!r} is damaged: {e}") from None
-    if md.get('format') != DEEP_FORMAT or names != {'keys', 'values'}:
-        raise PromptFileError(f"{str(p)!r} is not a ctp deep prompt file (format {md.get('format')!r}, tensors {sorted(names)})")
-    md = {k: (int(v) if k in _INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
-    k, v = t['keys'], t['values']
-    said = tuple(md.get(x) for x in ('layers', 'kv_heads', 'n_tokens', 'head_dim'))
-    if k.dim() != 4 or k.shape != v.shape or tuple(k.shape) != said or not k.is_floating_point():
-        raise PromptFileError(f"deep prompt {str(p)!r} is inconsistent: its metadata say [layers, kv_heads, n_tokens, head_dim] = {list(said)}, "
-                              f"its tensors are {tuple(k.shape)} and {tuple(v.shape)} ({k.dtype})")
-    if not (torch.isfinite(k).all() and torch.isfinite(v).all()): raise PromptFileError(f"deep prompt {str(p)!r} holds NaN or infinite values; it cannot be used")
-    if model is not None and kv_shape(model) != (said[0], said[1], said[3]):
-        L, h, d = kv_shape(model)
-        raise PromptFileError(f"deep prompt {str(p)!r} holds keys and values for {said[0]} layers x {said[1]} heads x {said[3]} (made for {md.get('model', '?')!r}), "
-                              f"but {model_name(model)!r} caches {L} layers x {h} heads x {d}; a deep prompt only fits models of its own cache shape")
-    if tokenizer is not None and md.get('tokenizer') and not same_tokenizer(md['tokenizer'], tokenizer):
-        warnings.warn(f"deep prompt {str(p)!r} was trained with another tokenizer (fingerprint {md['tokenizer']}, this one "
-                      f"{tokenizer_fingerprint(tokenizer)}); it may not work as intended")
-    w = model.get_input_embeddings().weight if model is not None else None
-    dt = k.dtype if dtype is None else (w.dtype if dtype == 'model' and w is not None else get_dtype(dtype))
-    dp = DeepPrompt(said[2], said[0], said[1], said[3], dt, k, v, {x: y for x, y in md.items() if x not in ('format', 'version')})
-    return dp.to(w.device) if w is not None else dp
+    return DeepPrompt.load(path, model, tokenizer, dtype)
+
 
 # %% ../nbs/06a_deep.ipynb #283e7d0d
-def _is_deep_file(p:Path)->bool:
-    "Whether `p` is a readable safetensors file in the deep-prompt format."
-    try: return read_header(p)[0].get('format') == DEEP_FORMAT
-    except PromptFileError: return False
-
 def load_any_prompt(path:str|Path, model=None, tokenizer=None, # as for `load_prompt`
-                    dtype:str|torch.dtype|None=None)->nn.Module:
-    "Load a prompt file of either kind: a `SoftPrompt` (`load_prompt`) or a `DeepPrompt` (`load_deep_prompt`), by its format."
-    p = Path(path)
-    if _is_deep_file(p): return load_deep_prompt(p, model, tokenizer, dtype)   # else load_prompt says what is wrong
-    return load_prompt(p, model, tokenizer, dtype)
+                    dtype:str|torch.dtype|None=None)->PromptModule:
+    "Load a prompt file of either kind: a `SoftPrompt` or a `DeepPrompt`, by its format."
+    return PromptModule.load(path, model, tokenizer, dtype)
+
 
 # %% ../nbs/06a_deep.ipynb #91c4296b
 def read_any_metadata(path:str|Path # a prompt file of either kind
                      )->dict:
     "The metadata of a prompt file of either kind (a deep one's with `kind='deep'` and its cache shape); refuses a foreign file."
-    p = Path(path)
-    if _is_deep_file(p): return load_deep_prompt(p).meta                # checked against itself (a few MB at most)
-    return {'kind': 'shallow', **read_prompt_metadata(p)}
+    md = PromptModule.read_metadata(path)
+    if md['format'] == DEEP_FORMAT: return load_deep_prompt(path).meta        # checked against itself (a few MB at most)
+    return {'kind': 'shallow', **md}
+
 
 # %% ../nbs/06a_deep.ipynb #8f8c6e15
-def save_any_prompt(prompt,        # a SoftPrompt or a DeepPrompt
-                    path:str|Path, # the .safetensors file to write
-                    **meta)->Path: # extra metadata to record
-    "Save a prompt of either kind (`save_deep_prompt` or `save_prompt`, by its type); return the path."
-    return (save_deep_prompt if isinstance(prompt, DeepPrompt) else save_prompt)(prompt, path, **meta)
+def save_any_prompt(prompt:PromptModule, # a SoftPrompt or a DeepPrompt
+                    path:str|Path,       # the .safetensors file to write
+                    **meta)->Path:       # extra metadata to record
+    "Save a prompt of either kind in its kind's format; return the path."
+    if not isinstance(prompt, PromptModule): raise ConfigError(f"save_any_prompt needs a SoftPrompt or a DeepPrompt, got {type(prompt).__name__}")
+    return prompt.save(path, **meta)
 
-# %% ../nbs/06a_deep.ipynb #92e4982b
-def to_peft_prefix(prompt:DeepPrompt, # the deep prompt
-                   model,              # the model it is for (its cache shape must match)
-                   folder:str|Path,    # the adapter folder to write
-                  )->Path:
-    "Write a deep prompt as a PEFT prefix-tuning adapter folder (PEFT 0.21's layout) that `PeftModel.from_pretrained` loads."
-    from peft import PrefixTuningConfig
-    L, h, N, d = prompt.shape
-    if kv_shape(model) != (L, h, d):
-        raise PromptFileError(f"the deep prompt holds {L} layers x {h} heads x {d}; {model_name(model)!r} caches {' x '.join(map(str, kv_shape(model)))}")
-    c = model.config
-    cfg = PrefixTuningConfig(task_type='CAUSAL_LM', num_virtual_tokens=N, num_layers=L, token_dim=h * d, num_attention_heads=h,
-                             encoder_hidden_size=h * d, prefix_projection=False, num_transformer_submodules=1,
-                             base_model_name_or_path=getattr(c, '_name_or_path', '') or model_name(model), inference_mode=True)
-    w = torch.stack([prompt.keys.detach(), prompt.values.detach()], 1)      # [L, 2, h, N, d]
-    w = w.permute(3, 0, 1, 2, 4).reshape(N, L * 2 * h * d).float().cpu().contiguous()
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    with atomic_write(folder/'adapter_model.safetensors') as tmp:
-        save_file({'prompt_embeddings': w}, str(tmp), metadata={'format': 'pt', **{k: str(v) for k, v in prompt.meta.items()}})
-    with atomic_write(folder/'adapter_config.json') as tmp:
-        Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2, sort_keys=True, default=str) + '\n')
-    return folder

@@ -21,9 +21,9 @@ from .fast_loss import fast_lm_loss
 from .evaluate import perplexity, recovery
 
 # %% auto #0
-__all__ = ['PROMPT_FORMAT', 'DEEP_FORMAT', 'model_width', 'prompt_metadata', 'corpus_start', 'SoftPrompt', 'train_prompt',
-           'save_prompt', 'read_prompt_metadata', 'load_prompt', 'to_peft', 'from_peft', 'lora_params_per_rank',
-           'lora_rank_for', 'train_lora', 'plot_curves']
+__all__ = ['PROMPT_FORMAT', 'DEEP_FORMAT', 'FORMATS', 'model_width', 'prompt_metadata', 'corpus_start', 'PromptModule',
+           'SoftPrompt', 'train_prompt', 'save_prompt', 'read_prompt_metadata', 'load_prompt', 'to_peft', 'from_peft',
+           'lora_params_per_rank', 'lora_rank_for', 'train_lora', 'plot_curves']
 
 # %% ../nbs/06_soft_prompt.ipynb #7f615f7f
 _INT_META = ('n_tokens', 'hidden_size', 'vocab_size', 'steps')
@@ -54,8 +54,95 @@ def corpus_start(blocks:torch.Tensor, # the training blocks [n, T] of token ids
     if int(ids.max()) >= vocab: raise ConfigError(f"the blocks hold token id {int(ids.max())}, outside the model's vocabulary of {vocab}")
     return ids
 
-class SoftPrompt(nn.Module):
+
+# %% ../nbs/06_soft_prompt.ipynb #d4a3f5db
+PROMPT_FORMAT = 'ctp.soft_prompt'   # the `format` of a (shallow) prompt file
+DEEP_FORMAT = 'ctp.deep_prompt'     # ctp.deep's: named here, below both kinds, so that a reader of either can tell the other's files
+FORMATS = {PROMPT_FORMAT: 'a shallow prompt (input embeddings): load it with ctp.soft_prompt.load_prompt',
+           DEEP_FORMAT: 'a deep prompt (keys and values at every layer): load it with ctp.deep.load_deep_prompt'}
+
+class PromptModule(nn.Module):
+    "The base of both prompt kinds: provenance (`meta`), a safetensors file in the kind's format (checked when loaded), a PEFT adapter."
+    FORMAT, KIND = None, None    # each kind's file format (a key of FORMATS) and `kind` name
+    TENSORS, INT_META = {}, ()   # tensor name in the file -> the parameter it holds; metadata read back as integers
+    KINDS = {}                   # file format -> the kind that writes it (filled as each kind is defined)
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.FORMAT: PromptModule.KINDS[cls.FORMAT] = cls
+
+    def file_meta(self)->dict: raise NotImplementedError                       # the shape entries its file records
+    @classmethod
+    def check_file(cls, path, t:dict, md:dict): raise NotImplementedError      # refuse tensors that are not what the metadata say
+    @classmethod
+    def check_model(cls, path, t:dict, md:dict, model, tokenizer=None): raise NotImplementedError   # refuse a model the prompt does not fit
+    @classmethod
+    def from_file(cls, t:dict, meta:dict, dtype): raise NotImplementedError    # the prompt, from its tensors (by parameter name)
+    def peft_adapter(self, model)->tuple: raise NotImplementedError            # (PEFT config, its `prompt_embeddings` tensor)
+
+    def save(self, path:str|Path, # the .safetensors file to write
+             **meta)->Path:       # extra metadata to record (str, int or float values)
+        "Write the prompt and its metadata to a safetensors file in its kind's format, atomically; return the path."
+        md = {k: str(v) for k, v in {**self.meta, **meta, **self.file_meta()}.items() if v is not None}
+        md.update(format=self.FORMAT, version='1')
+        with atomic_write(path) as tmp:
+            save_file({n: getattr(self, a).detach().cpu().contiguous() for n, a in self.TENSORS.items()}, str(tmp), metadata=md)
+        return Path(path)
+
+    @classmethod
+    def read_metadata(cls, path:str|Path)->dict:
+        "A prompt file's metadata, without loading its tensors: a file of this kind (either kind, called on `PromptModule`)."
+        p = Path(path)
+        md, names = read_header(p, 'prompt file')
+        fmt = md.get('format')
+        if cls.FORMAT and fmt != cls.FORMAT and fmt in FORMATS:
+            raise PromptFileError(f"{str(p)!r} is not a ctp {cls.KIND} prompt file: it is {FORMATS[fmt]}, or ctp.deep.load_any_prompt for either kind")
+        kind = PromptModule.KINDS.get(fmt)
+        if kind is None or names != set(kind.TENSORS):
+            raise PromptFileError(f"{str(p)!r} is not a ctp prompt file (format {md.get('format')!r}, tensors {sorted(names)})")
+        return {k: (int(v) if k in kind.INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
+
+    @classmethod
+    def load(cls, path:str|Path,  # a file written by `save`
+             model=None,          # if given: refuse a prompt it does not fit, move the prompt to its device
+             tokenizer=None,      # if given: warn when the prompt was made with another tokenizer
+             dtype:str|torch.dtype|None=None, # None: as stored; or 'model', 'fp32', ...
+            ):
+        "Load a prompt file (of this kind; of either, called on `PromptModule`), checked against itself, the model (error) and the tokenizer (warning)."
+        p = Path(path)
+        md = cls.read_metadata(p)
+        kind = PromptModule.KINDS[md['format']]
+        try: t = load_file(str(p))
+        except (SafetensorError, OSError, ValueError) as e: raise PromptFileError(f"prompt file {str(p)!r} is damaged: {e}") from None
+        t = {a: t[n] for n, a in kind.TENSORS.items()}
+        kind.check_file(p, t, md)
+        if not all(torch.isfinite(x).all() for x in t.values()): raise PromptFileError(f"prompt {str(p)!r} holds NaN or infinite values; it cannot be used")
+        if model is not None: kind.check_model(p, t, md, model, tokenizer)
+        if tokenizer is not None and md.get('tokenizer') and not same_tokenizer(md['tokenizer'], tokenizer):
+            warnings.warn(f"prompt {str(p)!r} was trained with another tokenizer (fingerprint {md['tokenizer']}, this one "
+                          f"{tokenizer_fingerprint(tokenizer)}, vocabulary {md.get('vocab_size')} vs {len(tokenizer)}); it may not work as intended")
+        w = input_embedding(model).weight if model is not None else None
+        dt = next(iter(t.values())).dtype if dtype is None else (w.dtype if dtype == 'model' and w is not None else get_dtype(dtype))
+        pr = kind.from_file(t, {k: v for k, v in md.items() if k not in ('format', 'version')}, dt)
+        return pr.to(w.device) if w is not None else pr
+
+    def to_peft(self, model,               # the model it is for (gives PEFT's config its shapes)
+                folder:str|Path)->Path:    # the adapter folder to write
+        "Write the prompt as a PEFT adapter folder (prompt tuning or prefix tuning, by kind) that `PeftModel.from_pretrained` loads."
+        cfg, w = self.peft_adapter(model)
+        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+        with atomic_write(folder/'adapter_model.safetensors') as tmp:
+            save_file({'prompt_embeddings': w.detach().float().cpu().contiguous()}, str(tmp),
+                      metadata={'format': 'pt', **{k: str(v) for k, v in self.meta.items()}})
+        with atomic_write(folder/'adapter_config.json') as tmp:
+            Path(tmp).write_text(json.dumps(cfg.to_dict(), indent=2, sort_keys=True, default=str) + '\n')
+        return folder
+
+
+# %% ../nbs/06_soft_prompt.ipynb #9d508474
+class SoftPrompt(PromptModule):
     "A learned `[n_tokens, hidden]` matrix of input embeddings, prepended to every input of a frozen causal LM."
+    FORMAT, KIND = PROMPT_FORMAT, 'shallow'
+    TENSORS, INT_META = {'prompt': 'weight'}, _INT_META
     def __init__(self, n_tokens:int=100, # number of soft tokens N
                  hidden:int=576,          # the model's input embedding width d
                  dtype:str|torch.dtype='fp32', # dtype of the parameter
@@ -78,6 +165,34 @@ class SoftPrompt(nn.Module):
         "The prompt's embeddings `[n_tokens, hidden]`."
         return self.weight
     def extra_repr(self): return f"n_tokens={self.n_tokens}, hidden={self.hidden}, dtype={self.weight.dtype}"
+
+    def file_meta(self)->dict: return dict(n_tokens=self.n_tokens, hidden_size=self.hidden)
+    @classmethod
+    def check_file(cls, path, t, md):
+        w = t['weight']
+        if w.dim() != 2 or not w.is_floating_point():
+            raise PromptFileError(f"prompt {str(path)!r} holds a {w.dtype} tensor of shape {tuple(w.shape)}; a prompt is a float [n_tokens, hidden] matrix")
+        said = (md.get('n_tokens', w.shape[0]), md.get('hidden_size', w.shape[1]))
+        if said != tuple(w.shape):
+            raise PromptFileError(f"prompt {str(path)!r} is inconsistent: its metadata say {said[0]} x {said[1]}, its tensor is {w.shape[0]} x {w.shape[1]}")
+    @classmethod
+    def check_model(cls, path, t, md, model, tokenizer=None):
+        H, V = model_width(model), input_embedding(model).weight.shape[0]
+        if t['weight'].shape[1] != H:
+            raise PromptFileError(f"prompt {str(path)!r} has hidden size {t['weight'].shape[1]} (made for {md.get('model', '?')!r}), "
+                                  f"but {model_name(model)!r} has input width {H}; a prompt only fits models of its own width")
+        if md.get('vocab_size') and md['vocab_size'] != V and tokenizer is None: warnings.warn(f"prompt {str(path)!r} was made for a vocabulary of {md['vocab_size']} tokens; this model has {V}")
+    @classmethod
+    def from_file(cls, t, meta, dtype): return cls(t['weight'].shape[0], t['weight'].shape[1], dtype, t['weight'], meta)
+    def peft_adapter(self, model)->tuple:
+        from peft import PromptTuningConfig
+        if self.hidden != model_width(model):
+            raise PromptFileError(f"prompt hidden size {self.hidden} does not match the model's input width {model_width(model)}")
+        c = model.config
+        return PromptTuningConfig(task_type='CAUSAL_LM', num_virtual_tokens=self.n_tokens, token_dim=self.hidden, num_transformer_submodules=1,
+                                  num_attention_heads=getattr(c, 'num_attention_heads', None), num_layers=getattr(c, 'num_hidden_layers', None),
+                                  prompt_tuning_init='RANDOM', base_model_name_or_path=getattr(c, '_name_or_path', '') or model_name(model),
+                                  inference_mode=True), self.weight
 
     @classmethod
     def init_from(cls, model,            # the causal LM the prompt is for
@@ -111,6 +226,7 @@ class SoftPrompt(nn.Module):
         dt = W.dtype if dtype == 'model' else get_dtype(dtype)
         meta = {**prompt_metadata(model, tokenizer), 'init': how}
         return cls(n_tokens, int(W.shape[1]), dt, x, meta)
+
 
 # %% ../nbs/06_soft_prompt.ipynb #f089f02b
 def _trained(prompt)->dict:
@@ -197,33 +313,19 @@ def train_prompt(model,                # a causal LM, compressed or not; its wei
     return res
 
 # %% ../nbs/06_soft_prompt.ipynb #ddc343df
-PROMPT_FORMAT = 'ctp.soft_prompt'   # the `format` of a (shallow) prompt file
-DEEP_FORMAT = 'ctp.deep_prompt'     # ctp.deep's: named here, below both kinds, so that a reader of either can tell the other's files
-
 def save_prompt(prompt:SoftPrompt, # the prompt
                 path:str|Path,     # the .safetensors file to write
                 **meta)->Path:     # extra metadata to record (str, int or float values)
     "Write a prompt and its metadata to a safetensors file, atomically; return the path."
     if not isinstance(prompt, SoftPrompt): raise ConfigError(f"save_prompt needs a SoftPrompt, got {type(prompt).__name__}")
-    md = {**prompt.meta, **meta, 'n_tokens': prompt.n_tokens, 'hidden_size': prompt.hidden}
-    md = {k: str(v) for k, v in md.items() if v is not None}
-    md.update(format=PROMPT_FORMAT, version='1')
-    with atomic_write(path) as tmp:
-        save_file({'prompt': prompt.weight.detach().cpu().contiguous()}, str(tmp), metadata=md)
-    return Path(path)
+    return prompt.save(path, **meta)
 
 
 # %% ../nbs/06_soft_prompt.ipynb #62d023e6
-def read_prompt_metadata(path:str|Path)->dict:
+def read_prompt_metadata(path:str|Path # a file written by `save_prompt`
+                        )->dict:
     "The metadata of a prompt file, without loading its tensor."
-    p = Path(path)
-    md, keys = read_header(p, 'prompt file')
-    if md.get('format') == DEEP_FORMAT:
-        raise PromptFileError(f"{str(p)!r} is a deep prompt (keys and values at every layer): load it with ctp.deep.load_deep_prompt, "
-                              f"or ctp.deep.load_any_prompt for either kind")
-    if md.get('format') != PROMPT_FORMAT or 'prompt' not in keys:
-        raise PromptFileError(f"{str(p)!r} is not a ctp prompt file (format {md.get('format')!r}, tensors {sorted(keys)})")
-    return {k: (int(v) if k in _INT_META and v.lstrip('-').isdigit() else v) for k, v in md.items()}
+    return SoftPrompt.read_metadata(path)
 
 
 # %% ../nbs/06_soft_prompt.ipynb #138e4c07
@@ -233,53 +335,17 @@ def load_prompt(path:str|Path,  # a file written by `save_prompt`
                 dtype:str|torch.dtype|None=None, # None: as stored; or 'model', 'fp32', ...
                )->SoftPrompt:
     "Load a prompt file, checking it fits `model` (hidden size: error) and `tokenizer` (fingerprint: warning)."
-    md = read_prompt_metadata(path)
-    try: w = load_file(str(path))['prompt']
-    except (SafetensorError, OSError) as e: raise PromptFileError(f"prompt file {str(path)!r} is damaged: {e}") from None
-    if w.dim() != 2 or not w.is_floating_point():
-        raise PromptFileError(f"prompt {str(path)!r} holds a {w.dtype} tensor of shape {tuple(w.shape)}; a prompt is a float [n_tokens, hidden] matrix")
-    said = (md.get('n_tokens', w.shape[0]), md.get('hidden_size', w.shape[1]))
-    if said != tuple(w.shape):
-        raise PromptFileError(f"prompt {str(path)!r} is inconsistent: its metadata say {said[0]} x {said[1]}, its tensor is {w.shape[0]} x {w.shape[1]}")
-    if not torch.isfinite(w).all(): raise PromptFileError(f"prompt {str(path)!r} holds NaN or infinite values; it cannot be used")
-    if model is not None:
-        H = model_width(model)
-        if w.shape[1] != H:
-            raise PromptFileError(f"prompt {str(path)!r} has hidden size {w.shape[1]} (made for {md.get('model', '?')!r}), "
-                                  f"but {model_name(model)!r} has input width {H}; a prompt only fits models of its own width")
-        if md.get('vocab_size') and md['vocab_size'] != input_embedding(model).weight.shape[0] and tokenizer is None:
-            warnings.warn(f"prompt {str(path)!r} was made for a vocabulary of {md['vocab_size']} tokens; this model has {input_embedding(model).weight.shape[0]}")
-    if tokenizer is not None and md.get('tokenizer') and not same_tokenizer(md['tokenizer'], tokenizer):
-        warnings.warn(f"prompt {str(path)!r} was trained with another tokenizer (fingerprint {md['tokenizer']}, "
-                      f"this one {tokenizer_fingerprint(tokenizer)}, vocabulary {md.get('vocab_size')} vs {len(tokenizer)}); "
-                      f"it may not work as intended")
-    dt = w.dtype if dtype is None else (input_embedding(model).weight.dtype if dtype == 'model' and model is not None else get_dtype(dtype))
-    meta = {k: v for k, v in md.items() if k not in ('format', 'version')}
-    sp = SoftPrompt(w.shape[0], w.shape[1], dt, w, meta)
-    return sp.to(input_embedding(model).weight.device) if model is not None else sp
+    return SoftPrompt.load(path, model, tokenizer, dtype)
+
 
 # %% ../nbs/06_soft_prompt.ipynb #a9c0d527
-def to_peft(prompt:SoftPrompt,    # the prompt
+def to_peft(prompt:PromptModule,  # the prompt, of either kind
             model,                 # the model it is for (gives PEFT's config its layer and head counts)
             folder:str|Path,       # the adapter folder to write
            )->Path:
-    "Write `prompt` as a PEFT prompt-tuning adapter folder that `PeftModel.from_pretrained` loads."
-    from peft import PromptTuningConfig
-    if prompt.hidden != model_width(model):
-        raise PromptFileError(f"prompt hidden size {prompt.hidden} does not match the model's input width {model_width(model)}")
-    c = model.config
-    cfg = PromptTuningConfig(task_type='CAUSAL_LM', num_virtual_tokens=prompt.n_tokens, token_dim=prompt.hidden,
-                             num_transformer_submodules=1, num_attention_heads=getattr(c, 'num_attention_heads', None),
-                             num_layers=getattr(c, 'num_hidden_layers', None), prompt_tuning_init='RANDOM',
-                             base_model_name_or_path=getattr(c, '_name_or_path', '') or model_name(model), inference_mode=True)
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    with atomic_write(folder/'adapter_model.safetensors') as tmp:
-        save_file({'prompt_embeddings': prompt.weight.detach().float().cpu().contiguous()}, str(tmp),
-                  metadata={'format': 'pt', **{k: str(v) for k, v in prompt.meta.items()}})
-    with atomic_write(folder/'adapter_config.json') as tmp:
-        cfg_dict = cfg.to_dict()
-        Path(tmp).write_text(json.dumps(cfg_dict, indent=2, sort_keys=True, default=str) + '\n')
-    return folder
+    "Write `prompt` as a PEFT adapter folder that `PeftModel.from_pretrained` loads: prompt tuning for a soft prompt, prefix tuning for a deep one."
+    if not isinstance(prompt, PromptModule): raise ConfigError(f"to_peft needs a SoftPrompt or a DeepPrompt, got {type(prompt).__name__}")
+    return prompt.to_peft(model, folder)
 
 
 # %% ../nbs/06_soft_prompt.ipynb #f2cd0c1c
