@@ -106,7 +106,7 @@ def bench_model(name:str='smollm2-135m', # 'tiny-llama', a key of LLAMA_SHAPES (
             model = AutoModelForCausalLM.from_config(cfg, dtype=dt)   # initialised on the device, in dtype
         attach_record(model, name=name); tok = None
     elif name == 'tiny-llama':
-        from ctp.models import tiny_model
+        from ctp.testing import tiny_model
         model, tok = tiny_model('llama', hidden_size=256, layers=4, heads=4, max_positions=4096)
         model = model.to(device=dev, dtype=dt)
     else:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.cache_utils import DynamicCache
 from .core import *
-from .models import model_name, TINY_ARCHS
+from .models import model_name
 from .hf_adapter import (TRANSFORMERS_TESTED, transformers_tested, PrefixCache, PREFIX_ATTN, register_prefix_attention,
                             attn_name, attn_impl, checkpointed)
 
@@ -262,7 +262,7 @@ def lm_loss(model,                  # a causal LM
     return nll, int(keep.sum())
 
 # %% ../nbs/02a_runtime.ipynb #1a947a4e
-FAST_ARCHS = TINY_ARCHS   # the families whose cache ctp fills: those every architecture test runs on (`ctp.models.TINY_ARCHS`)
+FAST_ARCHS = ('llama', 'opt', 'gpt2', 'qwen2', 'mistral', 'qwen3', 'gemma2', 'gemma3_text', 'phi3', 'olmo2', 'gpt_neox')   # the families whose cache ctp fills
 
 def cache_reason(config # a model's config (read without its weights, e.g. by AutoConfig)
                 )->str|None:

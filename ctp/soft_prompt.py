@@ -68,7 +68,7 @@ class PromptModule(nn.Module):
     KINDS = {}                   # file format -> the kind that writes it (filled as each kind is defined)
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        if cls.FORMAT: PromptModule.KINDS[cls.FORMAT] = cls
+        if 'FORMAT' in vars(cls): PromptModule.KINDS[cls.FORMAT] = cls    # a kind names its own format; a subclass of a kind is not another kind
 
     def file_meta(self)->dict: raise NotImplementedError                       # the shape entries its file records
     @classmethod

@@ -122,7 +122,8 @@ def _table(rows:dict, first:str, total:str)->str:
 if __name__ == '__main__':
     os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('HF_DATASETS_OFFLINE', '1')
     import tempfile
-    from ctp.models import tiny_model, load_model
+    from ctp.models import load_model
+    from ctp.testing import tiny_model
     os.environ['CTP_HOME'] = tempfile.mkdtemp()     # the text the teacher writes is cached there, not in the user's cache
     load = load_model if '--embedded' in sys.argv else tiny_model
     t, ppl = run_path(*load(), load()[0])

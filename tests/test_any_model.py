@@ -5,7 +5,8 @@ import pytest, torch
 from ctp.compress import compress, compression_report, save_compressed, load_compressed, model_level
 from ctp.data import token_blocks, load_corpus
 from ctp.evaluate import perplexity
-from ctp.models import load_model, tiny_gguf, tiny_model
+from ctp.models import load_model
+from ctp.testing import tiny_gguf, tiny_model
 
 CALIB = torch.randint(3, 380, (4, 64), generator=torch.Generator().manual_seed(0))
 

@@ -14,7 +14,7 @@ CTP = str(BIN/'ctp')
 def a(tmp_path_factory):
     "Inputs good and bad: a tiny model folder, an encoder, prompt files of every kind of wrong."
     import transformers
-    from ctp.models import tiny_model
+    from ctp.testing import tiny_model
     from ctp.soft_prompt import SoftPrompt, save_prompt, read_prompt_metadata
     torch.set_num_threads(1)
     d = tmp_path_factory.mktemp('inputs')
@@ -68,7 +68,8 @@ def _cfg(**kw):
 
 def _lib():
     "(id, call(a), error class name, fragments the message must contain): the library's part of the catalogue."
-    from ctp.models import load_model, tiny_model
+    from ctp.models import load_model
+    from ctp.testing import tiny_model
     from ctp.compress import Level, compress
     from ctp.data import load_corpus, load_task, token_blocks
     from ctp.evaluate import perplexity, zero_shot

@@ -15,7 +15,7 @@ def ctp(*args, **kw):
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    from ctp.models import tiny_model
+    from ctp.testing import tiny_model
     d = tmp_path_factory.mktemp('tiny')/'llama'
     m, t = tiny_model('llama', max_positions=2048); m.save_pretrained(d); t.save_pretrained(d)
     return d

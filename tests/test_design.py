@@ -180,6 +180,11 @@ def test_importing_ctp_changes_no_other_library():
 
 BELOW_TOP = lambda: sorted(m for m in MODULES if _room(m) not in TOP)
 
+def test_fixtures_only_in_the_benchmarks():
+    "The test fixtures (`ctp.testing`: tiny models, a tiny tokenizer, a tiny GGUF file) are imported by no library module but the benchmarks'."
+    users = sorted(m for m, deps in import_graph().items() if 'testing' in deps)
+    assert users == ['bench'], f'modules importing ctp.testing: {users}'
+
 def test_core_modules_do_not_import_the_top():
     "`import ctp` and each module below the top load none of ctp.bench, ctp.demo, ctp.docs, ctp.cli (cli loads bench only in its command)."
     mods = ['ctp'] + [m for m in BELOW_TOP() if m != 'ctp']
@@ -279,7 +284,7 @@ def test_reading_path(tmp_path, monkeypatch):
     "The README's calls (compress, recover, corpus_perplexity) on a tiny model touch only the path's modules, call across them only as the map allows or through objects handed down, and stay within the line budgets; the method's own lines within ~400."
     import math, torch
     from reading_path import run_path, role
-    from ctp.models import tiny_model
+    from ctp.testing import tiny_model
     monkeypatch.setenv('CTP_HOME', str(tmp_path))    # the text the teacher writes is cached there
     threads = torch.get_num_threads(); torch.set_num_threads(1)
     try: t, ppl = run_path(*tiny_model(), tiny_model()[0])
@@ -296,19 +301,29 @@ def test_reading_path(tmp_path, monkeypatch):
     assert 200 < roles['method'][2] <= METHOD_BUDGET, f"the method's own lines that ran: {roles['method'][2]} (budget {METHOD_BUDGET}): {roles}"
     unguarded = [f'{m}.{f}' for m, f in t.functions() if role(m, f) == 'guard' and not _guards(_function_nodes(m)[f])]
     assert not unguarded, f'named as guards but refuse nothing: {unguarded}'
-    rows = _index_rows()                                  # the docs' tables are the trace's numbers
-    assert {m: rows[f'`{m}`'] for m in pm} == {m: tuple(v) for m, v in pm.items()}, f'the index\'s reading-path table differs from the trace: {pm}'
-    assert {r: rows[r] for r in roles} == {r: tuple(v) for r, v in roles.items()}, f'the index\'s roles table differs from the trace: {roles}'
 
-def _index_rows()->dict:
-    "{first cell: (functions, lines, lines that ran)} of each row of the index's reading-path tables (the last three columns)."
-    src = '\n'.join(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells'])
-    src = src[src.index('**The reading path.**'):]
+def _table_rows(text:str)->dict:
+    "{first cell: (functions, lines, lines that ran)} of each markdown table row of `text` whose last three cells are numbers."
     out = {}
-    for line in src.splitlines():
+    for line in text.splitlines():
         cols = [c.strip() for c in line.strip().strip('|').split('|')]
         if len(cols) >= 4 and all(c.isdigit() for c in cols[-3:]): out.setdefault(cols[0], tuple(int(c) for c in cols[-3:]))
     return out
+
+def _index_rows()->dict:
+    "The rows of the index's reading-path tables (from its paragraph on)."
+    src = '\n'.join(''.join(c['source']) for c in json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells'])
+    return _table_rows(src[src.index('**The reading path.**'):])
+
+def test_index_reading_path_is_the_trace():
+    "The index's two reading-path tables are what `python tests/reading_path.py` prints, in a fresh process (in this one, caches other tests filled would hide functions)."
+    r = subprocess.run([sys.executable, str(ROOT/'tests'/'reading_path.py')], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    printed = _table_rows(r.stdout)
+    assert len(printed) >= 15, r.stdout                    # 13 modules and 3 roles at least
+    rows = _index_rows()
+    differ = {k: (rows.get(k), v) for k, v in printed.items() if not k.startswith('all') and rows.get(k) != v}
+    assert not differ, f"the index's reading-path tables differ from the trace (index, trace): {differ}"
 
 # --- (f) every reach into another library's internals lies in an adapter -------------------------------------------------
 

@@ -10,7 +10,7 @@ ENV = dict(os.environ, HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1', TOKENIZERS_P
 RUN = r'''
 import sys, torch
 torch.set_num_threads(1)
-from ctp.models import tiny_model
+from ctp.testing import tiny_model
 from ctp.compress import compress
 from ctp.soft_prompt import SoftPrompt, train_prompt, save_prompt
 from ctp.train import TrainConfig

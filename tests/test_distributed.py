@@ -34,7 +34,7 @@ SCRIPT = textwrap.dedent('''
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
-    from ctp.models import tiny_model
+    from ctp.testing import tiny_model
     d = tmp_path_factory.mktemp('dist')
     m, t = tiny_model('llama'); m.save_pretrained(d/'tiny'); t.save_pretrained(d/'tiny')
     (d/'train.py').write_text(SCRIPT)
