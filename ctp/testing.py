@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 import torch
 import transformers
+from torch import nn
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 from .core import *
 from .models import attach_record
 
 # %% auto #0
-__all__ = ['TINY_TEXT', 'TINY_ARCHS', 'tiny_tokenizer', 'tiny_model', 'tiny_gguf']
+__all__ = ['TINY_TEXT', 'TINY_ARCHS', 'tiny_tokenizer', 'tiny_model', 'tiny_gguf', 'KVPrompt']
 
 # %% ../nbs/01b_testing.ipynb #e49a9dc6
 TINY_TEXT = """The soft prompt is a short matrix of input embeddings learned on a frozen compressed model.
@@ -138,3 +139,12 @@ def tiny_gguf(path:str|Path,      # the .gguf file to write
         w.add_tensor(g, t.numpy())
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
     return m, tok
+
+# %% ../nbs/01b_testing.ipynb #5a9707b1
+class KVPrompt(nn.Module):
+    "A minimal deep prompt for tests: per-layer `(keys, values)` `[1, kv_heads, P, head_dim]` held as two parameters, served by `layer_kv()`."
+    def __init__(self, kv:list): # per-layer (keys, values), e.g. from `ctp.runtime.prefix_kv`
+        super().__init__()
+        self.k, self.v = (nn.Parameter(torch.cat([p[i] for p in kv]).clone()) for i in (0, 1))
+    def layer_kv(self)->list: return [(self.k[i:i+1], self.v[i:i+1]) for i in range(len(self.k))]
+    def forward(self)->list: return self.layer_kv()
