@@ -19,7 +19,7 @@ TRANSFORMERS_TESTED = '5.17.0'  # the transformers version the shared prefix, th
 
 def transformers_tested(strict:bool=False # raise a ConfigError naming both versions instead of returning False
                        )->bool:
-    "Whether the installed transformers is `TRANSFORMERS_TESTED`, the version whose internals this section uses."
+    "Whether the installed transformers is `TRANSFORMERS_TESTED`, the version whose internals this chapter uses."
     import transformers
     if transformers.__version__ == TRANSFORMERS_TESTED: return True
     if strict: raise ConfigError(f"ctp's transformers adapter (ctp.hf_adapter) was written for transformers {TRANSFORMERS_TESTED}; "
