@@ -268,7 +268,7 @@ METHOD_BUDGET = 525   # lines of the method's own functions that run on the path
                       # 521 since recover takes a function that loads the teacher, so ctp's commands can let it go)
 # Calls against the map's direction, each through an object handed down rather than an import: the loop calls the
 # loss and validation functions it was given, the runtime and the prompt file code call the prompt object's methods.
-HANDED_DOWN = {('train', 'soft_prompt'), ('train', 'runtime'), ('runtime', 'deep'), ('soft_prompt', 'deep')}
+HANDED_DOWN = {('train', 'soft_prompt'), ('runtime', 'deep'), ('soft_prompt', 'deep')}   # each seen on the path (`reading_path.py --calls`)
 
 def _function_nodes(mod:str)->dict:
     "{qualified name: ast node} of every function of `mod`."
